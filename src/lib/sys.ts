@@ -1,0 +1,82 @@
+/**
+ * Linux system calls Node lacks, from Berth's native module (native/berth_sys.c).
+ * Failures throw errors shaped like Node's fs errors (`code`, `syscall`, `path`).
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface Native {
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: Buffer, flags: number): void;
+  lgetxattr(path: string, name: string): Buffer | null;
+  llistxattr(path: string): string[];
+  lremovexattr(path: string, name: string): void;
+}
+
+function findAddon(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'native', 'build', 'Release', 'berth_sys.node');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('berth native module not built: run `make setup`');
+}
+
+let native: Native | undefined;
+function sys(): Native {
+  native ??= createRequire(import.meta.url)(findAddon()) as Native;
+  return native;
+}
+
+export const MS_RDONLY = 0x1;
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+export const MS_REMOUNT = 0x20;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 0x40000;
+export const MS_SLAVE = 0x80000;
+
+export const MNT_FORCE = 0x1;
+export const MNT_DETACH = 0x2;
+
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+
+export const XATTR_OPAQUE = 'trusted.overlay.opaque';
+
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): void {
+  sys().mount(source, target, fstype, flags, data);
+}
+
+export function umount(target: string, flags = 0): void {
+  sys().umount2(target, flags);
+}
+
+export function mknod(path: string, mode: number, major = 0, minor = 0): void {
+  sys().mknod(path, mode, major, minor);
+}
+
+export function lsetxattr(path: string, name: string, value: Buffer | string, flags = 0): void {
+  sys().lsetxattr(path, name, typeof value === 'string' ? Buffer.from(value) : value, flags);
+}
+
+/** The attribute's value, or null when the file has no such attribute. */
+export function lgetxattr(path: string, name: string): Buffer | null {
+  return sys().lgetxattr(path, name);
+}
+
+export function llistxattr(path: string): string[] {
+  return sys().llistxattr(path);
+}
+
+export function lremovexattr(path: string, name: string): void {
+  sys().lremovexattr(path, name);
+}
