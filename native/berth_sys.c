@@ -7,8 +7,10 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <node_api.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -26,6 +28,7 @@ static const char *errno_name(int e) {
     case EBADF: return "EBADF";
     case EACCES: return "EACCES";
     case EBUSY: return "EBUSY";
+    case EWOULDBLOCK: return "EWOULDBLOCK";
     case EEXIST: return "EEXIST";
     case ENOTDIR: return "ENOTDIR";
     case EISDIR: return "EISDIR";
@@ -229,6 +232,17 @@ static napi_value js_lremovexattr(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* flock(fd, operation): advisory lock held until the descriptor closes or the process dies. */
+static napi_value js_flock(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int fd = (int)arg_number(env, argv[0]);
+  int op = (int)arg_number(env, argv[1]);
+  if (flock(fd, op) != 0) throw_errno(env, "flock", NULL);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL},
@@ -238,6 +252,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"lgetxattr", NULL, js_lgetxattr, NULL, NULL, NULL, napi_default, NULL},
     {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_default, NULL},
     {"lremovexattr", NULL, js_lremovexattr, NULL, NULL, NULL, napi_default, NULL},
+    {"flock", NULL, js_flock, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -15,6 +15,7 @@ interface Native {
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): string[];
   lremovexattr(path: string, name: string): void;
+  flock(fd: number, operation: number): void;
 }
 
 function findAddon(): string {
@@ -79,4 +80,13 @@ export function llistxattr(path: string): string[] {
 
 export function lremovexattr(path: string, name: string): void {
   sys().lremovexattr(path, name);
+}
+
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/** Takes an advisory lock on an open descriptor; with LOCK_NB it throws EWOULDBLOCK when another holder exists. */
+export function flock(fd: number, operation: number): void {
+  sys().flock(fd, operation);
 }

@@ -1,0 +1,113 @@
+/** Image endpoints: list, inspect, history, tag, remove, prune, import, save, load. */
+import { pipeline } from 'node:stream/promises';
+import type { Engine } from '../../engine/engine.js';
+import { invalidArgument, notImplemented } from '../../lib/errors.js';
+import type { Ctx } from '../context.js';
+import { JsonStream } from '../jsonstream.js';
+import type { Router } from '../router.js';
+import { deleteItems, historyItems, imageInspect, imageSummary } from '../wire/images.js';
+
+async function list(engine: Engine, ctx: Ctx): Promise<void> {
+  const filters = ctx.filters();
+  const legacy = ctx.opt('filter');
+  if (legacy) filters.set('reference', [...(filters.get('reference') ?? []), legacy]);
+  const views = await engine.images.list({ all: ctx.bool('all'), filters });
+  ctx.send(
+    200,
+    views.map((v) => imageSummary(v, ctx.version)),
+  );
+}
+
+async function create(engine: Engine, ctx: Ctx): Promise<void> {
+  const fromSrc = ctx.opt('fromSrc');
+  const fromImage = ctx.opt('fromImage');
+  if (fromSrc === undefined) {
+    if (fromImage) throw notImplemented('pulling from a registry is not supported yet');
+    throw invalidArgument('fromImage or fromSrc is required');
+  }
+  let source: NodeJS.ReadableStream = ctx.req;
+  if (fromSrc !== '-') {
+    let url: URL;
+    try {
+      url = new URL(fromSrc);
+    } catch {
+      throw invalidArgument(`invalid import source: ${fromSrc}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidArgument(`invalid import source: ${fromSrc}`);
+    const res = await fetch(url);
+    if (!res.ok || !res.body) throw invalidArgument(`error downloading ${fromSrc}: ${res.status} ${res.statusText}`);
+    const { Readable } = await import('node:stream');
+    source = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  }
+  const out = new JsonStream(ctx.res);
+  const { Readable } = await import('node:stream');
+  const readable = source instanceof Readable ? source : Readable.from(source as AsyncIterable<Buffer>);
+  try {
+    await engine.images.importImage(
+      readable,
+      {
+        repo: ctx.opt('repo') ?? '',
+        tag: ctx.opt('tag') ?? '',
+        message: ctx.opt('message') ?? '',
+        changes: ctx.all('changes'),
+        ...(ctx.opt('platform') ? { platform: ctx.opt('platform')! } : {}),
+        source: fromSrc,
+      },
+      (ev) => out.progress(ev),
+    );
+  } catch (err) {
+    if (!out.isStarted) throw err;
+    out.fail(err);
+  }
+  out.end();
+}
+
+async function load(engine: Engine, ctx: Ctx): Promise<void> {
+  const quiet = ctx.bool('quiet');
+  const out = new JsonStream(ctx.res);
+  out.start();
+  try {
+    await engine.images.load(ctx.req, (ev) => {
+      if (quiet && ev.kind === 'item') return;
+      out.progress(ev);
+    });
+  } catch (err) {
+    out.fail(err);
+  }
+  out.end();
+}
+
+async function save(engine: Engine, ctx: Ctx, names: string[]): Promise<void> {
+  if (names.length === 0) throw invalidArgument('no images specified');
+  const stream = engine.images.save(names);
+  ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  try {
+    await pipeline(stream, ctx.res);
+  } catch {
+    ctx.res.destroy();
+  }
+}
+
+async function prune(engine: Engine, ctx: Ctx): Promise<void> {
+  const { deleted, reclaimed } = await engine.images.prune(ctx.filters());
+  ctx.send(200, { ImagesDeleted: deleted.length ? deleteItems(deleted) : null, SpaceReclaimed: reclaimed });
+}
+
+export function imageRoutes(r: Router, engine: Engine): void {
+  r.get('/images/json', (ctx) => list(engine, ctx));
+  r.post('/images/create', (ctx) => create(engine, ctx));
+  r.post('/images/load', (ctx) => load(engine, ctx));
+  r.get('/images/get', (ctx) => save(engine, ctx, ctx.all('names')));
+  r.post('/images/prune', (ctx) => prune(engine, ctx));
+  r.get('/images/{name*}/json', async (ctx) => ctx.send(200, imageInspect(await engine.images.inspect(ctx.params.name!), ctx.version)));
+  r.get('/images/{name*}/history', async (ctx) => ctx.send(200, historyItems(await engine.images.history(ctx.params.name!))));
+  r.get('/images/{name*}/get', (ctx) => save(engine, ctx, [ctx.params.name!]));
+  r.post('/images/{name*}/tag', (ctx) => {
+    engine.images.tag(ctx.params.name!, ctx.opt('repo') ?? '', ctx.opt('tag') ?? '');
+    ctx.send(201);
+  });
+  r.delete('/images/{name*}', async (ctx) => {
+    const results = await engine.images.remove(ctx.params.name!, ctx.bool('force'), !ctx.bool('noprune'));
+    ctx.send(200, deleteItems(results));
+  });
+}

@@ -1,0 +1,175 @@
+/** /_ping, /version, /info, /system/df. */
+import type { Engine } from '../../engine/engine.js';
+import type { Ctx } from '../context.js';
+import type { Router } from '../router.js';
+import { API_VERSION, MIN_API_VERSION, lessThan } from '../version.js';
+import { imageSummary } from '../wire/images.js';
+
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
+
+function ping(ctx: Ctx): void {
+  ctx.res.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
+  ctx.res.setHeader('Pragma', 'no-cache');
+  ctx.res.setHeader('Builder-Version', '1');
+  ctx.res.setHeader('Swarm', 'inactive');
+  ctx.res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2 });
+  ctx.res.end(ctx.req.method === 'HEAD' ? undefined : 'OK');
+}
+
+export function versionBody(engine: Engine) {
+  const id = engine.identity;
+  const arch = GO_ARCH[process.arch] ?? process.arch;
+  return {
+    Platform: { Name: 'Berth Engine' },
+    Components: [
+      {
+        Name: 'Engine',
+        Version: id.version,
+        Details: {
+          ApiVersion: API_VERSION,
+          Arch: arch,
+          BuildTime: '',
+          Experimental: 'false',
+          GitCommit: id.gitCommit,
+          GoVersion: `node${process.versions.node}`,
+          KernelVersion: engine.host.kernelVersion,
+          MinAPIVersion: MIN_API_VERSION,
+          Os: 'linux',
+        },
+      },
+    ],
+    Version: id.version,
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
+    GitCommit: id.gitCommit,
+    GoVersion: `node${process.versions.node}`,
+    Os: 'linux',
+    Arch: arch,
+    KernelVersion: engine.host.kernelVersion,
+    BuildTime: '',
+  };
+}
+
+async function info(engine: Engine, ctx: Ctx): Promise<void> {
+  const id = engine.identity;
+  const h = engine.host;
+  const images = engine.images.count();
+  ctx.send(200, {
+    ID: id.id,
+    Containers: 0,
+    ContainersRunning: 0,
+    ContainersPaused: 0,
+    ContainersStopped: 0,
+    Images: images,
+    Driver: 'overlay2',
+    DriverStatus: [
+      ['Backing Filesystem', 'extfs'],
+      ['Supports d_type', 'true'],
+      ['Using metacopy', 'false'],
+      ['Native Overlay Diff', 'true'],
+      ['userxattr', 'false'],
+    ],
+    Plugins: {
+      Volume: ['local'],
+      Network: ['bridge', 'host', 'null'],
+      Authorization: null,
+      Log: ['json-file', 'k8s-file'],
+    },
+    MemoryLimit: h.memoryLimit,
+    SwapLimit: h.swapLimit,
+    CpuCfsPeriod: h.cpuCfsQuota,
+    CpuCfsQuota: h.cpuCfsQuota,
+    CPUShares: h.cpuShares,
+    CPUSet: h.cpuSet,
+    PidsLimit: h.pidsLimit,
+    OomKillDisable: h.oomKillDisable,
+    IPv4Forwarding: h.ipv4Forwarding,
+    Debug: id.debug,
+    NFd: await countFds(),
+    NGoroutines: 0,
+    SystemTime: new Date().toISOString(),
+    LoggingDriver: 'json-file',
+    CgroupDriver: 'cgroupfs',
+    CgroupVersion: h.cgroupVersion,
+    NEventsListener: 0,
+    KernelVersion: h.kernelVersion,
+    OperatingSystem: h.operatingSystem,
+    OSVersion: h.osVersion,
+    OSType: 'linux',
+    Architecture: h.architecture,
+    IndexServerAddress: 'https://index.docker.io/v1/',
+    RegistryConfig: {
+      InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8'],
+      IndexConfigs: {
+        'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true },
+      },
+      Mirrors: [],
+    },
+    NCPU: h.ncpu,
+    MemTotal: h.memTotal,
+    GenericResources: null,
+    DockerRootDir: id.dataRoot,
+    HttpProxy: process.env.HTTP_PROXY ?? process.env.http_proxy ?? '',
+    HttpsProxy: process.env.HTTPS_PROXY ?? process.env.https_proxy ?? '',
+    NoProxy: process.env.NO_PROXY ?? process.env.no_proxy ?? '',
+    Name: h.hostname,
+    Labels: [],
+    ExperimentalBuild: false,
+    ServerVersion: id.version,
+    Runtimes: { runc: { path: id.runtimePath } },
+    DefaultRuntime: 'runc',
+    Swarm: {
+      NodeID: '',
+      NodeAddr: '',
+      LocalNodeState: 'inactive',
+      ControlAvailable: false,
+      Error: '',
+      RemoteManagers: null,
+    },
+    LiveRestoreEnabled: true,
+    Isolation: '',
+    InitBinary: 'docker-init',
+    ContainerdCommit: { ID: '' },
+    RuncCommit: { ID: '' },
+    InitCommit: { ID: '' },
+    SecurityOptions: ['name=seccomp,profile=builtin'],
+    CDISpecDirs: [],
+    Warnings: [],
+  });
+}
+
+async function countFds(): Promise<number> {
+  const { readdir } = await import('node:fs/promises');
+  return (await readdir('/proc/self/fd').catch(() => [])).length;
+}
+
+async function systemDf(engine: Engine, ctx: Ctx): Promise<void> {
+  const views = await engine.images.list({ all: true });
+  const layerUse = new Map<string, number>();
+  for (const v of views) for (const d of v.layerDirs) layerUse.set(d, (layerUse.get(d) ?? 0) + 1);
+  const images = views.map((v) => {
+    const s = imageSummary(v, ctx.version);
+    let shared = 0;
+    v.layerDirs.forEach((d, i) => {
+      if ((layerUse.get(d) ?? 0) > 1) shared += v.layerSizes[i] ?? 0;
+    });
+    return { ...s, SharedSize: shared, Containers: engine.images.usersCount(v.record.id) };
+  });
+  const body: Record<string, unknown> = {
+    LayersSize: engine.images.layersSize(),
+    Images: images,
+    Containers: [],
+    Volumes: [],
+    BuildCache: [],
+  };
+  if (lessThan(ctx.version, '1.42')) delete body.BuildCache;
+  ctx.send(200, body);
+}
+
+export function systemRoutes(r: Router, engine: Engine): void {
+  r.get('/_ping', ping);
+  r.head('/_ping', ping);
+  r.get('/version', (ctx) => ctx.send(200, versionBody(engine)));
+  r.get('/info', (ctx) => info(engine, ctx));
+  r.get('/system/df', (ctx) => systemDf(engine, ctx));
+}

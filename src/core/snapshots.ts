@@ -1,0 +1,40 @@
+/**
+ * Snapshots: layers extracted on disk, one directory per chain ID, stacked by
+ * overlayfs. Image layers are committed and immutable; a container's writable
+ * layer is an active snapshot on top of a committed chain.
+ */
+import type { Readable } from 'node:stream';
+import type { Digest } from '../lib/digest.js';
+
+export interface Layer {
+  chainId: Digest;
+  diffId: Digest;
+  parent: Digest | null;
+  /** Bytes of regular files in this layer alone. */
+  size: number;
+  /** Length of the uncompressed layer tar, so it can be re-served with a known size. */
+  tarSize: number;
+  /** The extracted directory, usable as an overlay lowerdir. */
+  dir: string;
+  created: number;
+}
+
+export interface Snapshotter {
+  get(chainId: Digest): Layer | undefined;
+  list(): Layer[];
+  /**
+   * Extracts an uncompressed layer tar on top of `parent` and commits it. The
+   * extraction is invisible until committed; if the chain already exists the
+   * new extraction is discarded and the existing layer returned. When
+   * `expectedDiffId` is given the tar must hash to it.
+   */
+  apply(parent: Digest | null, tar: Readable, expectedDiffId?: Digest): Promise<Layer>;
+  /** Removes a committed layer; FailedPrecondition while another layer sits on it. */
+  remove(chainId: Digest): Promise<void>;
+  /** Lower directories for a chain, topmost first, as overlay's lowerdir wants them. */
+  lowerDirs(chainId: Digest): string[];
+  /** An uncompressed tar of one layer's own changes, whiteouts in OCI form. */
+  diff(chainId: Digest): Readable;
+  /** Removes extractions left by a crash. Called once at start. */
+  cleanIncomplete(): Promise<number>;
+}

@@ -1,0 +1,85 @@
+/** Composition root: opens the stores, reconciles them after a crash, and builds the engine. */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Engine } from '../engine/engine.js';
+import { Events } from '../engine/events.js';
+import { ImageService } from '../engine/images.js';
+import { hostFacts } from '../engine/system.js';
+import { RWLock } from '../lib/lock.js';
+import type { Logger } from '../lib/log.js';
+import { FileContentStore } from '../store/content.js';
+import { openDb, type DB } from '../store/db.js';
+import { collectGarbage } from '../store/gc.js';
+import { SqliteImages } from '../store/images.js';
+import { OverlaySnapshotter } from '../store/snapshots.js';
+import type { DaemonConfig } from './config.js';
+
+export const BERTH_VERSION = '0.1.0';
+
+export interface Wired {
+  engine: Engine;
+  db: DB;
+  close(): void;
+}
+
+async function engineId(dataRoot: string): Promise<string> {
+  const path = join(dataRoot, 'engine-id');
+  try {
+    return (await fs.readFile(path, 'utf8')).trim();
+  } catch {
+    const id = randomUUID();
+    await fs.writeFile(path, `${id}\n`, { mode: 0o600 });
+    return id;
+  }
+}
+
+export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
+  const db = openDb(join(cfg.dataRoot, 'metadata.db'));
+  const content = new FileContentStore(join(cfg.dataRoot, 'content'));
+  await content.init();
+  const snapshots = new OverlaySnapshotter(db, join(cfg.dataRoot, 'snapshots'));
+  await snapshots.init();
+  const images = new SqliteImages(db);
+  const lock = new RWLock();
+  const events = new Events();
+
+  // Reconcile what a crash may have left: ingests, half-extracted layers, unreferenced content.
+  const ingests = await content.cleanIngests();
+  const incomplete = await snapshots.cleanIncomplete();
+  const gc = await collectGarbage(content, images, snapshots);
+  if (ingests || incomplete || gc.blobsRemoved || gc.layers.length) {
+    log.info('cleaned up after an unclean stop', {
+      ingests,
+      incompleteLayers: incomplete,
+      blobs: gc.blobsRemoved,
+      layers: gc.layers.length,
+    });
+  }
+
+  const collect = () =>
+    lock.exclusive(async () => {
+      const r = await collectGarbage(content, images, snapshots);
+      return { layers: r.layers, bytes: r.bytesFreed };
+    });
+  const imageService = new ImageService({ content, images, snapshots, lock, events, collect });
+
+  const engine: Engine = {
+    identity: {
+      id: await engineId(cfg.dataRoot),
+      version: BERTH_VERSION,
+      gitCommit: process.env.BERTH_GIT_COMMIT ?? '',
+      dataRoot: cfg.dataRoot,
+      execRoot: cfg.execRoot,
+      runtimePath: cfg.runtime,
+      hosts: cfg.hosts,
+      debug: cfg.debug,
+      startedAt: new Date(),
+      insecureRegistries: cfg.insecureRegistries,
+    },
+    host: await hostFacts(),
+    events,
+    images: imageService,
+  };
+  return { engine, db, close: () => db.close() };
+}

@@ -1,0 +1,26 @@
+/** The engine: every resource service, composed once by the daemon and handed to the API. */
+import type { Events } from './events.js';
+import type { ImageService } from './images.js';
+import type { HostFacts } from './system.js';
+
+export interface EngineIdentity {
+  /** Stable daemon ID, kept in the data root. */
+  id: string;
+  version: string;
+  gitCommit: string;
+  dataRoot: string;
+  execRoot: string;
+  runtimePath: string;
+  /** The -H addresses berthd listens on. */
+  hosts: string[];
+  debug: boolean;
+  startedAt: Date;
+  insecureRegistries: string[];
+}
+
+export interface Engine {
+  identity: EngineIdentity;
+  host: HostFacts;
+  events: Events;
+  images: ImageService;
+}

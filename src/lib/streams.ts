@@ -1,0 +1,77 @@
+/** Stream plumbing shared by the stores and the API edge. */
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+
+/**
+ * A Writable that forwards into `target` with backpressure, and silently
+ * drops data once `target` has stopped accepting it. Lets a hasher read a
+ * stream to its very end even when the consumer (a tar extractor that stops at
+ * the end-of-archive marker) finishes early.
+ */
+export function forwardInto(target: PassThrough): Writable {
+  const closed = () => target.destroyed || target.writableEnded;
+  return new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, cb) {
+      if (closed()) return cb();
+      if (target.write(chunk)) return cb();
+      const done = () => {
+        target.off('drain', done);
+        target.off('close', done);
+        cb();
+      };
+      target.once('drain', done);
+      target.once('close', done);
+    },
+    final(cb) {
+      if (!closed()) target.end();
+      cb();
+    },
+    destroy(err, cb) {
+      if (err && !target.destroyed) target.destroy(err);
+      cb(err);
+    },
+  });
+}
+
+/** Reads the first bytes of a stream without consuming them. */
+export async function peek(source: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const iterator = source[Symbol.asyncIterator]();
+  while (total < n) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value as Uint8Array);
+    chunks.push(chunk);
+    total += chunk.length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value as Buffer;
+    }
+  }
+  return { head: head.subarray(0, n), stream: Readable.from(rest(), { objectMode: false }) };
+}
+
+/** A gunzip that also accepts concatenated members and trailing zero padding, as tar tools produce. */
+export function gunzip() {
+  return createGunzip({ chunkSize: 1 << 16 });
+}
+
+/** Collects a stream into one buffer, refusing more than `limit` bytes. */
+export async function readAll(source: Readable, limit = 64 << 20): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of source) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    total += buf.length;
+    if (total > limit) throw new Error(`stream exceeds ${limit} bytes`);
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+}

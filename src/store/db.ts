@@ -1,0 +1,61 @@
+/**
+ * The metadata database: one SQLite file in WAL mode, one writer (berthd).
+ * Each store module owns its tables; the schema is migrated forward here.
+ */
+import Database from 'better-sqlite3';
+
+export type DB = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE images (
+     id TEXT PRIMARY KEY,
+     manifest TEXT NOT NULL,
+     idx TEXT,
+     parent TEXT,
+     added INTEGER NOT NULL,
+     last_tag_time INTEGER
+   );
+   CREATE TABLE image_names (
+     name TEXT PRIMARY KEY,
+     image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE
+   );
+   CREATE INDEX image_names_by_image ON image_names(image_id);
+   CREATE TABLE layers (
+     chain_id TEXT PRIMARY KEY,
+     diff_id TEXT NOT NULL,
+     parent TEXT,
+     size INTEGER NOT NULL,
+     tar_size INTEGER NOT NULL,
+     dir_id INTEGER NOT NULL UNIQUE,
+     created INTEGER NOT NULL
+   );
+   CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+];
+
+export function openDb(path: string): DB {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: DB): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+/** Next value of a named counter, durable across restarts. */
+export function nextCounter(db: DB, name: string): number {
+  const row = db
+    .prepare('INSERT INTO counters(name, value) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET value = value + 1 RETURNING value')
+    .get(name) as { value: number };
+  return row.value;
+}

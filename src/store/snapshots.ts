@@ -1,0 +1,142 @@
+/**
+ * The overlay snapshotter: each committed layer is `snapshots/<n>/fs`, an
+ * overlayfs lower directory holding that layer's own changes with whiteouts in
+ * overlay's native form. Extractions run in `snapshots/.incomplete-*` and are
+ * renamed into place before the database learns of them, so a crash leaves
+ * only directories that `cleanIncomplete` removes.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Layer, Snapshotter } from '../core/snapshots.js';
+import { DigestStream, type Digest } from '../lib/digest.js';
+import { failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
+import { fsyncDir, randomHex } from '../lib/fsutil.js';
+import { KeyedMutex } from '../lib/lock.js';
+import { forwardInto } from '../lib/streams.js';
+import { nextChainId } from '../oci/chain.js';
+import { nextCounter, type DB } from './db.js';
+import { applyLayer } from './layer/apply.js';
+import { diffTar } from './layer/diff.js';
+
+interface Row {
+  chain_id: string;
+  diff_id: string;
+  parent: string | null;
+  size: number;
+  tar_size: number;
+  dir_id: number;
+  created: number;
+}
+
+const INCOMPLETE = '.incomplete-';
+
+export class OverlaySnapshotter implements Snapshotter {
+  private readonly commits = new KeyedMutex();
+
+  constructor(
+    private readonly db: DB,
+    readonly root: string,
+  ) {}
+
+  async init(): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
+  }
+
+  private toLayer(row: Row): Layer {
+    return {
+      chainId: row.chain_id as Digest,
+      diffId: row.diff_id as Digest,
+      parent: row.parent as Digest | null,
+      size: row.size,
+      tarSize: row.tar_size,
+      dir: join(this.root, String(row.dir_id), 'fs'),
+      created: row.created,
+    };
+  }
+
+  get(chainId: Digest): Layer | undefined {
+    const row = this.db.prepare('SELECT * FROM layers WHERE chain_id = ?').get(chainId) as Row | undefined;
+    return row && this.toLayer(row);
+  }
+
+  list(): Layer[] {
+    return (this.db.prepare('SELECT * FROM layers').all() as Row[]).map((r) => this.toLayer(r));
+  }
+
+  async apply(parent: Digest | null, tar: Readable, expectedDiffId?: Digest): Promise<Layer> {
+    if (parent !== null && !this.get(parent)) throw failedPrecondition(`parent layer ${parent} does not exist`);
+    const work = join(this.root, `${INCOMPLETE}${randomHex(8)}`);
+    const dest = join(work, 'fs');
+    await fs.mkdir(dest, { recursive: true, mode: 0o755 });
+    try {
+      const hasher = new DigestStream();
+      const feed = new PassThrough({ highWaterMark: 1 << 20 });
+      const extracting = applyLayer(feed, dest).catch((err: unknown) => {
+        tar.destroy(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      });
+      const [, applied] = await Promise.all([pipeline(tar, hasher, forwardInto(feed)), extracting]);
+      const diffId = hasher.digest();
+      if (expectedDiffId !== undefined && diffId !== expectedDiffId) {
+        throw invalidArgument(`layer digest mismatch: expected ${expectedDiffId}, got ${diffId}`);
+      }
+      const chainId = nextChainId(parent, diffId);
+      return await this.commits.run(chainId, async () => {
+        const existing = this.get(chainId);
+        if (existing) return existing;
+        const dirId = nextCounter(this.db, 'snapshot');
+        const final = join(this.root, String(dirId));
+        await fs.rename(work, final);
+        await fsyncDir(this.root);
+        const created = Date.now();
+        this.db
+          .prepare('INSERT INTO layers(chain_id, diff_id, parent, size, tar_size, dir_id, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(chainId, diffId, parent, applied.size, hasher.size, dirId, created);
+        return this.get(chainId)!;
+      });
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  }
+
+  async remove(chainId: Digest): Promise<void> {
+    const layer = this.get(chainId);
+    if (!layer) throw notFound(`layer ${chainId} does not exist`);
+    const child = this.db.prepare('SELECT chain_id FROM layers WHERE parent = ? LIMIT 1').get(chainId);
+    if (child) throw failedPrecondition(`layer ${chainId} has dependent layers`);
+    this.db.prepare('DELETE FROM layers WHERE chain_id = ?').run(chainId);
+    await fs.rm(join(layer.dir, '..'), { recursive: true, force: true });
+  }
+
+  lowerDirs(chainId: Digest): string[] {
+    const dirs: string[] = [];
+    let cur: Digest | null = chainId;
+    while (cur !== null) {
+      const layer = this.get(cur);
+      if (!layer) throw notFound(`layer ${cur} does not exist`);
+      dirs.push(layer.dir);
+      cur = layer.parent;
+    }
+    return dirs;
+  }
+
+  diff(chainId: Digest): Readable {
+    const layer = this.get(chainId);
+    if (!layer) throw notFound(`layer ${chainId} does not exist`);
+    return diffTar(layer.dir);
+  }
+
+  async cleanIncomplete(): Promise<number> {
+    const known = new Set((this.db.prepare('SELECT dir_id FROM layers').all() as Array<{ dir_id: number }>).map((r) => String(r.dir_id)));
+    let removed = 0;
+    for (const name of await fs.readdir(this.root)) {
+      if (name.startsWith(INCOMPLETE) || (/^\d+$/.test(name) && !known.has(name))) {
+        await fs.rm(join(this.root, name), { recursive: true, force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
