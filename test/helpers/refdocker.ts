@@ -1,0 +1,51 @@
+/**
+ * Debian's dockerd as a reference engine, on its own socket, data root and
+ * exec root, without touching the host's networking (no bridge, no iptables).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ping } from './daemon.js';
+
+export const DOCKERD = '/usr/sbin/dockerd';
+
+export interface RefDaemon {
+  env: NodeJS.ProcessEnv;
+  socket: string;
+  stop(): Promise<void>;
+}
+
+export function hasDockerd(): boolean {
+  return existsSync(DOCKERD);
+}
+
+export async function startRefDockerd(): Promise<RefDaemon> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-ref-'));
+  const socket = join(dir, 'docker.sock');
+  let output = '';
+  const proc: ChildProcess = spawn(
+    DOCKERD,
+    ['-H', `unix://${socket}`, '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'run'), '--pidfile', join(dir, 'pid'), '-b', 'none', '--iptables=false', '--ip-masq=false'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const end = Date.now() + 30_000;
+  while (!(await ping(socket))) {
+    if (proc.exitCode !== null || Date.now() > end) throw new Error(`reference dockerd did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    socket,
+    env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config') },
+    async stop() {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
