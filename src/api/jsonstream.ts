@@ -4,7 +4,7 @@
  * is out, failures travel in-band as `{"errorDetail":…,"error":…}`.
  */
 import type { ServerResponse } from 'node:http';
-import type { ProgressEvent } from '../core/progress.js';
+import type { ProgressEvent } from '../engine/engine.js';
 import { messageOf } from './errors.js';
 import { humanSize } from '../lib/units.js';
 

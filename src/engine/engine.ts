@@ -1,4 +1,5 @@
 /** The engine: every resource service, composed once by the daemon and handed to the API. */
+export type { ProgressEvent } from '../core/progress.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
 import type { HostFacts } from './system.js';
