@@ -72,10 +72,11 @@ function commandForm(rest: string, shell: string[]): string[] {
   return parseJsonArray(rest) ?? [...shell, rest.trim()];
 }
 
+/** Replaces a variable in place, as docker does, or appends it. */
 function setEnv(env: string[], key: string, value: string): string[] {
-  const out = env.filter((e) => e.split('=')[0] !== key);
-  out.push(`${key}=${value}`);
-  return out;
+  const entry = `${key}=${value}`;
+  const i = env.findIndex((e) => e.split('=')[0] === key);
+  return i < 0 ? [...env, entry] : env.map((e, j) => (j === i ? entry : e));
 }
 
 /** Applies one change line to a copy of `config`. */

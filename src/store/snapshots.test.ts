@@ -1,0 +1,124 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { openDb } from './db.js';
+import { OverlaySnapshotter } from './snapshots.js';
+import { FileContentStore } from './content.js';
+import { SqliteImages } from './images.js';
+import { collectGarbage } from './gc.js';
+import { sha256 } from '../lib/digest.js';
+import { isKind } from '../lib/errors.js';
+import { nextChainId } from '../oci/chain.js';
+
+async function layerTar(files: Record<string, string>): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: unknown) => {
+    chunks.push(c as Buffer);
+  });
+  const ended = new Promise<void>((r) => pack.on('end', () => r()));
+  for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644 }, content);
+  pack.finalize();
+  await ended;
+  return Buffer.concat(chunks);
+}
+
+function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-snap-'));
+  mkdirSync(join(dir, 'snapshots'));
+  const db = openDb(join(dir, 'metadata.db'));
+  const snaps = new OverlaySnapshotter(db, join(dir, 'snapshots'));
+  return { dir, db, snaps, done: () => (db.close(), rmSync(dir, { recursive: true, force: true })) };
+}
+
+test('apply extracts, hashes the whole tar and keys the layer by chain ID', async () => {
+  const { snaps, done } = setup();
+  try {
+    const base = await layerTar({ 'a.txt': 'A' });
+    const l1 = await snaps.apply(null, Readable.from([base]));
+    assert.equal(l1.diffId, sha256(base), 'diff ID covers the trailing zero blocks too');
+    assert.equal(l1.chainId, l1.diffId);
+    assert.equal(l1.tarSize, base.length);
+    assert.equal(readFileSync(join(l1.dir, 'a.txt'), 'utf8'), 'A');
+
+    const top = await layerTar({ 'b.txt': 'B' });
+    const l2 = await snaps.apply(l1.chainId, Readable.from([top]), sha256(top));
+    assert.equal(l2.chainId, nextChainId(l1.chainId, sha256(top)));
+    assert.deepEqual(snaps.lowerDirs(l2.chainId), [l2.dir, l1.dir]);
+
+    // The same chain applied again returns the existing layer and leaves no extra directory.
+    const again = await snaps.apply(null, Readable.from([base]));
+    assert.equal(again.dir, l1.dir);
+    assert.equal(snaps.list().length, 2);
+  } finally {
+    done();
+  }
+});
+
+test('a wrong diff ID or missing parent commits nothing', async () => {
+  const { snaps, dir, done } = setup();
+  try {
+    const t = await layerTar({ 'x': 'x' });
+    await assert.rejects(snaps.apply(null, Readable.from([t]), sha256('nope')), (e) => isKind(e, 'InvalidArgument'));
+    await assert.rejects(snaps.apply(sha256('no parent'), Readable.from([t])), (e) => isKind(e, 'FailedPrecondition'));
+    assert.deepEqual(snaps.list(), []);
+    assert.deepEqual(readdirSync(join(dir, 'snapshots')), []);
+  } finally {
+    done();
+  }
+});
+
+test('remove refuses a layer with children; cleanIncomplete removes crash leftovers', async () => {
+  const { snaps, dir, done } = setup();
+  try {
+    const l1 = await snaps.apply(null, Readable.from([await layerTar({ a: '1' })]));
+    await snaps.apply(l1.chainId, Readable.from([await layerTar({ b: '2' })]));
+    await assert.rejects(snaps.remove(l1.chainId), (e) => isKind(e, 'FailedPrecondition'));
+    mkdirSync(join(dir, 'snapshots', '.incomplete-dead', 'fs'), { recursive: true });
+    mkdirSync(join(dir, 'snapshots', '999', 'fs'), { recursive: true });
+    assert.equal(await snaps.cleanIncomplete(), 2);
+    assert.equal(readdirSync(join(dir, 'snapshots')).length, 2);
+  } finally {
+    done();
+  }
+});
+
+test('garbage collection keeps what images reach and removes the rest, children first', async () => {
+  const { snaps, dir, db, done } = setup();
+  try {
+    const content = new FileContentStore(join(dir, 'content'));
+    await content.init();
+    const images = new SqliteImages(db);
+    const baseTar = await layerTar({ a: '1' });
+    const topTar = await layerTar({ b: '2' });
+    const base = await snaps.apply(null, Readable.from([baseTar]));
+    const top = await snaps.apply(base.chainId, Readable.from([topTar]));
+    const baseBlob = await content.put(baseTar);
+    const topBlob = await content.put(topTar);
+    const config = await content.put(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [base.diffId] } }));
+    const manifest = await content.put(
+      JSON.stringify({ schemaVersion: 2, config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...baseBlob }] }),
+    );
+    images.put({ id: config.digest, manifest: { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest }, added: Date.now() }, ['docker.io/library/keep:latest']);
+    const orphan = await content.put('orphan');
+
+    const r = await collectGarbage(content, images, snaps);
+    assert.deepEqual(r.layers, [top.chainId]);
+    assert.equal(r.blobsRemoved, 2);
+    const left = new Set((await content.list()).map((b) => b.digest));
+    assert.ok(left.has(baseBlob.digest) && left.has(config.digest) && left.has(manifest.digest));
+    assert.ok(!left.has(topBlob.digest) && !left.has(orphan.digest));
+    assert.deepEqual(snaps.list().map((l) => l.chainId), [base.chainId]);
+
+    images.delete(config.digest);
+    const all = await collectGarbage(content, images, snaps);
+    assert.deepEqual(all.layers, [base.chainId]);
+    assert.deepEqual(await content.list(), []);
+  } finally {
+    done();
+  }
+});
