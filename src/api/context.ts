@@ -67,6 +67,11 @@ export class Ctx {
     return out;
   }
 
+  /** Reads a JSON body when one was sent, so `opt` can fall back to it (dockerode puts options there). */
+  async jsonOptions(): Promise<void> {
+    if ((this.req.headers['content-type'] ?? '').startsWith('application/json')) await this.json();
+  }
+
   /** The JSON body, or {} when empty. */
   async json<T = Record<string, unknown>>(): Promise<T> {
     if (!this.bodyRead) {

@@ -64,8 +64,9 @@ async function create(engine: Engine, ctx: Ctx): Promise<void> {
 
 async function load(engine: Engine, ctx: Ctx): Promise<void> {
   const quiet = ctx.bool('quiet');
+  // Headers go out with the first message, after the body is consumed: Go clients stop
+  // sending a request body once a response has begun.
   const out = new JsonStream(ctx.res);
-  out.start();
   try {
     await engine.images.load(ctx.req, (ev) => {
       if (quiet && ev.kind === 'item') return;
@@ -89,6 +90,7 @@ async function save(engine: Engine, ctx: Ctx, names: string[]): Promise<void> {
 }
 
 async function prune(engine: Engine, ctx: Ctx): Promise<void> {
+  await ctx.jsonOptions();
   const { deleted, reclaimed } = await engine.images.prune(ctx.filters());
   ctx.send(200, { ImagesDeleted: deleted.length ? deleteItems(deleted) : null, SpaceReclaimed: reclaimed });
 }
@@ -102,11 +104,13 @@ export function imageRoutes(r: Router, engine: Engine): void {
   r.get('/images/{name*}/json', async (ctx) => ctx.send(200, imageInspect(await engine.images.inspect(ctx.params.name!), ctx.version)));
   r.get('/images/{name*}/history', async (ctx) => ctx.send(200, historyItems(await engine.images.history(ctx.params.name!))));
   r.get('/images/{name*}/get', (ctx) => save(engine, ctx, [ctx.params.name!]));
-  r.post('/images/{name*}/tag', (ctx) => {
+  r.post('/images/{name*}/tag', async (ctx) => {
+    await ctx.jsonOptions();
     engine.images.tag(ctx.params.name!, ctx.opt('repo') ?? '', ctx.opt('tag') ?? '');
     ctx.send(201);
   });
   r.delete('/images/{name*}', async (ctx) => {
+    await ctx.jsonOptions();
     const results = await engine.images.remove(ctx.params.name!, ctx.bool('force'), !ctx.bool('noprune'));
     ctx.send(200, deleteItems(results));
   });
