@@ -1,0 +1,10 @@
+/** Every top-level command of `berth`. */
+import type { CommandDef } from '../command.js';
+import { bootstrapDef } from './bootstrap.js';
+import { imageGroup, imageShortcuts } from './images.js';
+import { inspectDef } from './inspect.js';
+import { infoTopDef, systemGroup, versionDef } from './system.js';
+
+export function commands(): CommandDef[] {
+  return [...imageShortcuts(), imageGroup(), inspectDef(), versionDef(), infoTopDef(), systemGroup(), bootstrapDef()];
+}

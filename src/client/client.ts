@@ -1,0 +1,689 @@
+/**
+ * An Engine API client: speaks HTTP/1.1 over a UNIX socket or TCP (optionally
+ * TLS), negotiates the API version like the docker CLI, prefixes every call
+ * with `/v1.xx`, and turns daemon errors into BerthErrors.
+ */
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import { BerthError, errnoCode, invalidArgument, type ErrorKind } from '../lib/errors.js';
+import { DEFAULT_HOST, parseHost, type HostAddress } from './host.js';
+import { decodeJSONMessages, type JSONMessage } from './jsonstream.js';
+import { fullName, parseNormalized, withDefaultTag } from '../oci/reference.js';
+import { parsePlatform } from '../oci/platform.js';
+import type {
+  DeleteResponseItem,
+  DiskUsage,
+  Filters,
+  HistoryItem,
+  ImageInspect,
+  ImagePruneReport,
+  ImageSummary,
+  InfoResponse,
+  PingInfo,
+  VersionResponse,
+} from './types.js';
+
+/** The highest API version this client speaks. */
+export const MAX_API_VERSION = '1.51';
+/** What a daemon that sends no `Api-Version` header is assumed to speak. */
+export const FALLBACK_API_VERSION = '1.24';
+/** The Host header the Go client sends over non-TCP transports. */
+export const DUMMY_HOST = 'api.moby.localhost';
+
+export interface TLSOptions {
+  ca?: Buffer | string;
+  cert?: Buffer | string;
+  key?: Buffer | string;
+  /** Verify the daemon's certificate (docker's --tlsverify). */
+  verify: boolean;
+}
+
+export interface ClientOptions {
+  /** `unix:///path`, `tcp://host:port`; default `unix:///run/berth/berth.sock`. */
+  host?: string;
+  tls?: TLSOptions;
+  /** Pin the API version (like DOCKER_API_VERSION) and skip negotiation. */
+  version?: string;
+  userAgent?: string;
+  /** Extra headers sent on every request. */
+  headers?: Record<string, string>;
+}
+
+export type QueryValue = string | number | boolean | null | undefined | readonly string[];
+export type Query = Record<string, QueryValue>;
+
+export interface RequestOptions {
+  query?: Query;
+  /** Sent as JSON (`Content-Type: application/json`). */
+  body?: unknown;
+  /** Sent as is; a Readable is streamed chunked. */
+  data?: Readable | Buffer | string;
+  /** Content-Type for `data` (default `text/plain`, as the Go client). */
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Add the `/v1.xx` prefix (default true). */
+  versioned?: boolean;
+  signal?: AbortSignal;
+  /** Give up when no response arrives within this many milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface JSONResponse<T> {
+  status: number;
+  headers: IncomingHttpHeaders;
+  data: T;
+}
+
+/** The daemon answered with an error status; `message` is its words verbatim. */
+export class DaemonError extends BerthError {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(kindForStatus(status), message, { status });
+    this.status = status;
+  }
+}
+
+/** The daemon could not be reached at all. */
+export class ConnectionError extends BerthError {
+  constructor(message: string, cause?: unknown) {
+    super('Unavailable', message, {}, { cause });
+  }
+}
+
+export function kindForStatus(status: number): ErrorKind {
+  switch (status) {
+    case 400:
+      return 'InvalidArgument';
+    case 401:
+      return 'Unauthorized';
+    case 403:
+      return 'Forbidden';
+    case 404:
+      return 'NotFound';
+    case 409:
+      return 'Conflict';
+    case 501:
+      return 'NotImplemented';
+    case 503:
+      return 'Unavailable';
+    default:
+      return 'Internal';
+  }
+}
+
+/** Compares dotted API versions numerically: negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Encodes a query the way Go's url.Values.Encode does (keys sorted; true → 1; false/undefined omitted). */
+export function encodeQuery(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const key of Object.keys(query).sort()) {
+    const v = query[key];
+    if (v === undefined || v === null || v === false) continue;
+    if (v === true) params.append(key, '1');
+    else if (Array.isArray(v)) for (const item of v as readonly string[]) params.append(key, item);
+    else params.append(key, String(v));
+  }
+  const s = params.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+/** Encodes filters as the API's JSON map form, or undefined when empty. */
+export function encodeFilters(filters: Filters | undefined): string | undefined {
+  if (!filters) return undefined;
+  const out: Record<string, Record<string, boolean>> = {};
+  for (const [k, values] of Object.entries(filters)) {
+    if (values.length === 0) continue;
+    out[k] = {};
+    for (const v of values) out[k]![v] = true;
+  }
+  return Object.keys(out).length === 0 ? undefined : JSON.stringify(out);
+}
+
+/** Escapes a path parameter, keeping the characters docker leaves alone (`/`, `:`, `@`). */
+export function escapePath(s: string): string {
+  return encodeURIComponent(s).replace(/%2F/gi, '/').replace(/%3A/gi, ':').replace(/%40/g, '@');
+}
+
+export class Client {
+  readonly address: HostAddress;
+  /** The host as shown in messages, e.g. `unix:///run/berth/berth.sock`. */
+  readonly host: string;
+  private readonly tls: TLSOptions | undefined;
+  private readonly pinnedVersion: string | undefined;
+  private readonly userAgent: string;
+  private readonly extraHeaders: Record<string, string>;
+  private readonly agent: http.Agent;
+  private negotiation: Promise<string> | undefined;
+  private negotiatedVersion: string | undefined;
+  private lastPing: PingInfo | undefined;
+
+  constructor(opts: ClientOptions = {}) {
+    const useTLS = opts.tls !== undefined;
+    this.address = parseHost(opts.host ?? DEFAULT_HOST, useTLS);
+    this.host = this.address.display;
+    this.tls = opts.tls;
+    // like the Go client, a pinned version is used as given (the daemon judges it)
+    if (opts.version !== undefined && opts.version !== '') this.pinnedVersion = opts.version.replace(/^v/, '');
+    this.userAgent = opts.userAgent ?? 'Berth-Client (linux)';
+    this.extraHeaders = { ...(opts.headers ?? {}) };
+    if (this.address.proto === 'tcp' && this.address.https) {
+      const t = this.tls ?? { verify: false };
+      this.agent = new https.Agent({
+        keepAlive: true,
+        ...(t.ca !== undefined ? { ca: t.ca } : {}),
+        ...(t.cert !== undefined ? { cert: t.cert } : {}),
+        ...(t.key !== undefined ? { key: t.key } : {}),
+        rejectUnauthorized: t.verify,
+      });
+    } else {
+      this.agent = new http.Agent({ keepAlive: true });
+    }
+  }
+
+  /** Releases pooled connections so the process can exit. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** The version in use once known (pinned or negotiated); undefined before the first call. */
+  get currentVersion(): string | undefined {
+    return this.pinnedVersion ?? this.negotiatedVersion;
+  }
+
+  /** The last ping result, if negotiation pinged the daemon. */
+  get pingInfo(): PingInfo | undefined {
+    return this.lastPing;
+  }
+
+  /** The API version to use: pinned, or negotiated once via `/_ping`. */
+  async apiVersion(): Promise<string> {
+    if (this.pinnedVersion) return this.pinnedVersion;
+    if (this.negotiatedVersion) return this.negotiatedVersion;
+    this.negotiation ??= this.negotiate();
+    try {
+      return await this.negotiation;
+    } catch (err) {
+      this.negotiation = undefined;
+      throw err;
+    }
+  }
+
+  private async negotiate(): Promise<string> {
+    let ping: PingInfo;
+    try {
+      ping = await this.ping();
+    } catch (err) {
+      if (err instanceof ConnectionError) throw err;
+      // reached something that isn't answering pings properly: assume the oldest shape
+      ping = this.lastPing ?? { apiVersion: '', osType: '', experimental: false, builderVersion: '' };
+    }
+    let v = ping.apiVersion === '' ? FALLBACK_API_VERSION : ping.apiVersion;
+    if (compareVersions(v, MAX_API_VERSION) > 0) v = MAX_API_VERSION;
+    this.negotiatedVersion = v;
+    return v;
+  }
+
+  /** HEAD /_ping, falling back to GET when HEAD is refused; 500 still counts as an answer. */
+  async ping(): Promise<PingInfo> {
+    let res: IncomingMessage | undefined;
+    try {
+      res = await this.send('HEAD', '/_ping', { versioned: false, timeoutMs: 10_000 });
+    } catch (err) {
+      if (err instanceof ConnectionError) throw err;
+    }
+    if (res && (res.statusCode === 200 || res.statusCode === 500)) {
+      return this.parsePing(res);
+    }
+    res?.resume();
+    const get = await this.send('GET', '/_ping', { versioned: false, timeoutMs: 10_000 });
+    return this.parsePing(get);
+  }
+
+  private async parsePing(res: IncomingMessage): Promise<PingInfo> {
+    const h = res.headers;
+    const one = (name: string): string => {
+      const v = h[name];
+      return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
+    };
+    const info: PingInfo = {
+      apiVersion: one('api-version'),
+      osType: one('ostype'),
+      experimental: one('docker-experimental') === 'true',
+      builderVersion: one('builder-version'),
+    };
+    const swarm = one('swarm');
+    if (swarm !== '') {
+      const [state, role] = swarm.split('/');
+      info.swarm = { nodeState: state ?? '', controlAvailable: role === 'manager' };
+    }
+    this.lastPing = info;
+    await this.checkStatus(res, '/_ping');
+    res.resume();
+    return info;
+  }
+
+  /** The full request path: `/v1.xx/path` (versioned) or `/path`, plus the query. */
+  async apiPath(path: string, query?: Query, versioned = true): Promise<string> {
+    const p = path.startsWith('/') ? path : `/${path}`;
+    const prefix = versioned ? `/v${await this.apiVersion()}` : '';
+    return `${prefix}${p}${encodeQuery(query)}`;
+  }
+
+  private urlFor(fullPath: string): string {
+    if (this.address.proto === 'unix') return `http://${DUMMY_HOST}${fullPath}`;
+    const host = this.address.host.includes(':') ? `[${this.address.host}]` : this.address.host;
+    return `${this.address.https ? 'https' : 'http'}://${host}:${this.address.port}${fullPath}`;
+  }
+
+  /**
+   * Sends a request and resolves with the response, whatever its status.
+   * Connection failures become ConnectionError with docker's wording.
+   */
+  async send(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    const fullPath = await this.apiPath(path, opts.query, opts.versioned ?? true);
+    const headers: Record<string, string> = { 'User-Agent': this.userAgent, ...this.extraHeaders };
+    let payload: Buffer | Readable | undefined;
+    if (opts.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(opts.body) + '\n');
+      headers['Content-Type'] = 'application/json';
+    } else if (opts.data !== undefined) {
+      payload = typeof opts.data === 'string' ? Buffer.from(opts.data) : opts.data;
+      headers['Content-Type'] = opts.contentType ?? 'text/plain';
+    }
+    if (Buffer.isBuffer(payload)) headers['Content-Length'] = String(payload.length);
+    Object.assign(headers, opts.headers ?? {});
+
+    const base: http.RequestOptions = { method, path: fullPath, headers, agent: this.agent };
+    if (this.address.proto === 'unix') {
+      base.socketPath = this.address.socketPath;
+      headers['Host'] = DUMMY_HOST;
+    } else {
+      base.host = this.address.host;
+      base.port = this.address.port;
+    }
+    if (opts.signal) base.signal = opts.signal;
+    const transport = this.address.proto === 'tcp' && this.address.https ? https : http;
+
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        reject(this.connectError(err, method, fullPath));
+      };
+      const req = transport.request(base, (res) => {
+        if (settled) {
+          res.resume();
+          return;
+        }
+        settled = true;
+        if (timer) clearTimeout(timer);
+        resolve(res);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const e = Object.assign(new Error('timeout awaiting response headers'), { code: 'ETIMEDOUT' });
+          req.destroy(e);
+        }, opts.timeoutMs);
+      }
+      req.on('error', (err) => {
+        if (timer) clearTimeout(timer);
+        fail(err);
+      });
+      if (payload === undefined) {
+        req.end();
+      } else if (Buffer.isBuffer(payload)) {
+        req.end(payload);
+      } else {
+        const src = payload;
+        src.on('error', (err) => {
+          req.destroy(err);
+          fail(err);
+        });
+        src.pipe(req);
+      }
+    });
+  }
+
+  private connectError(err: unknown, method: string, fullPath: string): unknown {
+    if (err instanceof BerthError) return err;
+    if (err instanceof Error && err.name === 'AbortError') return err;
+    const code = errnoCode(err);
+    const msg = err instanceof Error ? err.message : String(err);
+    switch (code) {
+      case 'ECONNREFUSED':
+      case 'ENOENT':
+      case 'ETIMEDOUT':
+      case 'ENOTSOCK':
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+        return new ConnectionError(`Cannot connect to the Docker daemon at ${this.host}. Is the docker daemon running?`, err);
+      case 'EACCES':
+      case 'EPERM':
+        return new ConnectionError(
+          `permission denied while trying to connect to the Docker daemon socket at ${this.host}: ` +
+            `${methodName(method)} "${this.urlFor(fullPath)}": dial unix ${this.address.proto === 'unix' ? this.address.socketPath : ''}: connect: permission denied`,
+          err,
+        );
+      case 'EPROTO':
+      case 'ERR_SSL_WRONG_VERSION_NUMBER':
+        return new ConnectionError(`error during connect: ${methodName(method)} "${this.urlFor(fullPath)}": ${msg}`, err);
+      case 'ECONNRESET':
+        return new ConnectionError(`error during connect: ${methodName(method)} "${this.urlFor(fullPath)}": EOF`, err);
+      default: {
+        const alert = /alert ([a-z ]+?):/.exec(msg);
+        if (alert) {
+          const text = `remote error: tls: ${alert[1]!.replace(/^tlsv1\d? /, '')}`;
+          if (/bad certificate/.test(text)) {
+            return new ConnectionError(
+              `error during connect: ${methodName(method)} "${this.urlFor(fullPath)}": the server probably has client authentication (--tlsverify) enabled; check your TLS client certification settings: ${text}`,
+              err,
+            );
+          }
+          return new ConnectionError(`error during connect: ${methodName(method)} "${this.urlFor(fullPath)}": ${text}`, err);
+        }
+        if (code === 'HPE_INVALID_CONSTANT' || code === 'HPE_INVALID_VERSION') {
+          return new ConnectionError(
+            `error during connect: ${methodName(method)} "${this.urlFor(fullPath)}": malformed HTTP response.\n* Are you trying to connect to a TLS-enabled daemon without TLS?`,
+            err,
+          );
+        }
+        return new ConnectionError(`error during connect: ${methodName(method)} "${this.urlFor(fullPath)}": ${msg}`, err);
+      }
+    }
+  }
+
+  /** Throws a DaemonError for statuses ≥ 400, reading the daemon's message like the Go client. */
+  private async checkStatus(res: IncomingMessage, fullPath: string): Promise<void> {
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 400) return;
+    const statusMsg = `${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
+    const body = await readAll(res, 1024 * 1024 + 1);
+    const url = this.urlFor(fullPath);
+    if (body.length > 1024 * 1024) {
+      throw new DaemonError(status, `request returned ${statusMsg} with a message (> 1048576 bytes) for API route and version ${url}, check if the server supports the requested API version`);
+    }
+    if (body.length === 0) {
+      throw new DaemonError(status, `request returned ${statusMsg} for API route and version ${url}, check if the server supports the requested API version`);
+    }
+    const ctype = res.headers['content-type'];
+    if (ctype === 'application/json') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        throw new DaemonError(status, `Error reading JSON: ${(err as Error).message}`);
+      }
+      const message = parsed && typeof parsed === 'object' && typeof (parsed as { message?: unknown }).message === 'string'
+        ? (parsed as { message: string }).message
+        : '';
+      if (message === '') {
+        throw new DaemonError(status, `API returned a ${status} (${http.STATUS_CODES[status] ?? ''}) but provided no error-message`);
+      }
+      throw new DaemonError(status, message.trim());
+    }
+    throw new DaemonError(status, body.toString('utf8').trim());
+  }
+
+  /** Sends a request and returns the response after checking its status (body unread). */
+  async raw(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    const res = await this.send(method, path, opts);
+    await this.checkStatus(res, await this.apiPath(path, opts.query, opts.versioned ?? true));
+    return res;
+  }
+
+  /** Sends a request and parses a JSON reply (undefined for an empty body). */
+  async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<JSONResponse<T>> {
+    const res = await this.raw(method, path, opts);
+    const body = await readAll(res);
+    let data: unknown = undefined;
+    const text = body.toString('utf8');
+    if (text.trim() !== '') {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = text;
+      }
+    }
+    return { status: res.statusCode ?? 0, headers: res.headers, data: data as T };
+  }
+
+  get<T = unknown>(path: string, opts: RequestOptions = {}): Promise<JSONResponse<T>> {
+    return this.request<T>('GET', path, opts);
+  }
+
+  post<T = unknown>(path: string, opts: RequestOptions = {}): Promise<JSONResponse<T>> {
+    return this.request<T>('POST', path, opts);
+  }
+
+  put<T = unknown>(path: string, opts: RequestOptions = {}): Promise<JSONResponse<T>> {
+    return this.request<T>('PUT', path, opts);
+  }
+
+  del<T = unknown>(path: string, opts: RequestOptions = {}): Promise<JSONResponse<T>> {
+    return this.request<T>('DELETE', path, opts);
+  }
+
+  async head(path: string, opts: RequestOptions = {}): Promise<JSONResponse<undefined>> {
+    const res = await this.raw('HEAD', path, opts);
+    res.resume();
+    return { status: res.statusCode ?? 0, headers: res.headers, data: undefined };
+  }
+
+  /** Sends a request whose reply is a raw byte stream (e.g. `save`). */
+  stream(method: string, path: string, opts: RequestOptions = {}): Promise<IncomingMessage> {
+    return this.raw(method, path, opts);
+  }
+
+  /**
+   * Sends a request whose reply is a JSON message stream; calls `onMessage`
+   * for each message and throws StreamError on an in-band error.
+   */
+  async jsonMessages(method: string, path: string, opts: RequestOptions, onMessage: (m: JSONMessage) => void | Promise<void>): Promise<void> {
+    const res = await this.raw(method, path, opts);
+    for await (const msg of decodeJSONMessages(res)) await onMessage(msg);
+  }
+
+  // ---- typed calls ----------------------------------------------------------
+
+  /** GET returning both the parsed JSON and the reply's exact bytes (inspect prints the latter). */
+  async getRaw<T = unknown>(path: string, opts: RequestOptions = {}): Promise<{ data: T; raw: Buffer }> {
+    const res = await this.raw('GET', path, opts);
+    const raw = await readAll(res);
+    return { data: JSON.parse(raw.toString('utf8')) as T, raw };
+  }
+
+  containerInspect(id: string, opts: { size?: boolean } = {}): Promise<{ data: Record<string, unknown>; raw: Buffer }> {
+    if (id === '') return Promise.reject(new DaemonError(404, 'No such container: '));
+    return this.getRaw(`/containers/${escapePath(id)}/json`, { query: { size: opts.size } });
+  }
+
+  networkInspect(id: string): Promise<{ data: Record<string, unknown>; raw: Buffer }> {
+    if (id === '') return Promise.reject(new DaemonError(404, 'network  not found'));
+    return this.getRaw(`/networks/${escapePath(id)}`);
+  }
+
+  volumeInspect(name: string): Promise<{ data: Record<string, unknown>; raw: Buffer }> {
+    if (name === '') return Promise.reject(new DaemonError(404, 'get : no such volume'));
+    return this.getRaw(`/volumes/${escapePath(name)}`);
+  }
+
+  pluginInspect(name: string): Promise<{ data: Record<string, unknown>; raw: Buffer }> {
+    return this.getRaw(`/plugins/${escapePath(name)}/json`);
+  }
+
+  async version(): Promise<VersionResponse> {
+    return (await this.get<VersionResponse>('/version')).data;
+  }
+
+  async info(): Promise<InfoResponse> {
+    return (await this.get<InfoResponse>('/info')).data;
+  }
+
+  async systemDf(opts: { type?: string[] } = {}): Promise<DiskUsage> {
+    return (await this.get<DiskUsage>('/system/df', { query: { type: opts.type } })).data;
+  }
+
+  async imageList(opts: { all?: boolean; filters?: Filters; sharedSize?: boolean; manifests?: boolean } = {}): Promise<ImageSummary[]> {
+    const query: Query = { all: opts.all, filters: encodeFilters(opts.filters) };
+    if (opts.sharedSize) query['shared-size'] = true;
+    if (opts.manifests) query['manifests'] = true;
+    return (await this.get<ImageSummary[]>('/images/json', { query })).data ?? [];
+  }
+
+  /** Inspect; `raw` is the reply's bytes (the CLI prints them re-indented). */
+  async imageInspect(name: string, opts: { platform?: string } = {}): Promise<{ data: ImageInspect; raw: Buffer }> {
+    if (name === '') throw new DaemonError(404, 'No such image: ');
+    const query: Query = {};
+    if (opts.platform) query['platform'] = platformJSON(opts.platform);
+    const res = await this.raw('GET', `/images/${escapePath(name)}/json`, { query });
+    const raw = await readAll(res);
+    return { data: JSON.parse(raw.toString('utf8')) as ImageInspect, raw };
+  }
+
+  async imageHistory(name: string, opts: { platform?: string } = {}): Promise<HistoryItem[]> {
+    const query: Query = {};
+    if (opts.platform) query['platform'] = platformJSON(opts.platform);
+    return (await this.get<HistoryItem[]>(`/images/${escapePath(name)}/history`, { query })).data ?? [];
+  }
+
+  /** Tags `source` as `target` (normalized like docker: `repo=docker.io/library/x&tag=latest`). */
+  async imageTag(source: string, target: string): Promise<void> {
+    const wrap = (s: string, err: unknown): never => {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw invalidArgument(`Error parsing reference: ${JSON.stringify(s)} is not a valid repository/tag: ${msg}`);
+    };
+    try {
+      parseAnyReference(source);
+    } catch (err) {
+      wrap(source, err);
+    }
+    let ref: ReturnType<typeof parseNormalized>;
+    try {
+      ref = parseNormalized(target);
+    } catch (err) {
+      return wrap(target, err);
+    }
+    if (ref.digest !== undefined) throw invalidArgument('refusing to create a tag with a digest reference');
+    const tagged = withDefaultTag(ref);
+    await this.post(`/images/${escapePath(source)}/tag`, { query: { repo: fullName(tagged), tag: tagged.tag ?? 'latest' } });
+  }
+
+  async imageRemove(name: string, opts: { force?: boolean; noPrune?: boolean; platforms?: string[] } = {}): Promise<DeleteResponseItem[]> {
+    const query: Query = { force: opts.force, noprune: opts.noPrune };
+    if (opts.platforms && opts.platforms.length > 0) {
+      query['platforms'] = opts.platforms.map((p) => platformJSON(p));
+    }
+    return (await this.del<DeleteResponseItem[]>(`/images/${escapePath(name)}`, { query })).data ?? [];
+  }
+
+  async imagePrune(filters: Filters = {}): Promise<ImagePruneReport> {
+    const r = await this.post<ImagePruneReport>('/images/prune', { query: { filters: encodeFilters(filters) } });
+    return r.data ?? { ImagesDeleted: [], SpaceReclaimed: 0 };
+  }
+
+  /** `GET /images/get?names=…`: the tar stream. */
+  imageSave(names: string[], opts: { platform?: string } = {}): Promise<IncomingMessage> {
+    const query: Query = { names };
+    if (opts.platform) query['platform'] = platformJSON(opts.platform);
+    return this.stream('GET', '/images/get', { query });
+  }
+
+  /**
+   * `POST /images/load`: uploads a tar. Returns the response; `json` tells
+   * whether it is a JSON message stream (else raw text).
+   */
+  async imageLoad(input: Readable | Buffer, opts: { quiet?: boolean; platform?: string } = {}): Promise<{ response: IncomingMessage; json: boolean }> {
+    const query: Query = { quiet: opts.quiet ? '1' : '0' };
+    if (opts.platform) query['platform'] = platformJSON(opts.platform);
+    const response = await this.raw('POST', '/images/load', { query, data: input, contentType: 'application/x-tar' });
+    return { response, json: response.headers['content-type'] === 'application/json' };
+  }
+
+  /**
+   * `POST /images/create?fromSrc=…`: imports a rootfs tar (`source` is a
+   * stream/buffer sent as the body, or a URL the daemon fetches).
+   * Returns the response stream (JSON messages; the last `status` is the image id).
+   */
+  async imageImport(
+    source: Readable | Buffer | string,
+    opts: { reference?: string; message?: string; changes?: string[]; platform?: string } = {},
+  ): Promise<IncomingMessage> {
+    const ref = opts.reference ?? '';
+    if (ref !== '') parseNormalized(ref);
+    const query: Query = {
+      fromSrc: typeof source === 'string' ? source : '-',
+      repo: ref,
+      tag: '',
+      message: opts.message ?? '',
+      changes: opts.changes ?? [],
+    };
+    // empty values are still sent (`repo=&tag=`), like the Go client does
+    if (opts.platform) query['platform'] = opts.platform.toLowerCase();
+    const ro: RequestOptions = { query };
+    if (typeof source !== 'string') ro.data = source;
+    return this.raw('POST', '/images/create', ro);
+  }
+
+  /** Imports and collects the messages; resolves with the new image id (the last status). */
+  async imageImportAndWait(
+    source: Readable | Buffer | string,
+    opts: { reference?: string; message?: string; changes?: string[]; platform?: string } = {},
+    onMessage?: (m: JSONMessage) => void,
+  ): Promise<string> {
+    const res = await this.imageImport(source, opts);
+    let last = '';
+    for await (const msg of decodeJSONMessages(res)) {
+      onMessage?.(msg);
+      if (typeof msg.status === 'string') last = msg.status;
+    }
+    return last.trim();
+  }
+}
+
+/** `linux/amd64` → the JSON object form the API takes for `platform` parameters. */
+export function platformJSON(spec: string): string {
+  const p = parsePlatform(spec);
+  const out: Record<string, unknown> = { architecture: p.architecture, os: p.os };
+  if (p['os.version']) out['os.version'] = p['os.version'];
+  if (p['os.features']) out['os.features'] = p['os.features'];
+  if (p.variant) out['variant'] = p.variant;
+  return JSON.stringify(out);
+}
+
+/** Accepts an image id (64 hex), a digest, or a name, as `reference.ParseAnyReference` does. */
+export function parseAnyReference(s: string): void {
+  if (/^[a-f0-9]{64}$/.test(s)) return;
+  if (/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}$/.test(s)) return;
+  parseNormalized(s);
+}
+
+function methodName(method: string): string {
+  return method.charAt(0).toUpperCase() + method.slice(1).toLowerCase();
+}
+
+/** Reads a stream fully (stops collecting after `limit` bytes but drains the rest). */
+export async function readAll(src: AsyncIterable<Buffer | string>, limit = Infinity): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of src) {
+    const b = typeof c === 'string' ? Buffer.from(c) : c;
+    if (n < limit) {
+      chunks.push(b);
+      n += b.length;
+    }
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,8 @@
+/** The Engine API client: `new Client({ host })`, typed calls, raw requests, stream decoding. */
+export * from './client.js';
+export * from './host.js';
+export * from './jsonstream.js';
+export type * from './types.js';
+// reference and platform helpers the CLI needs (it may import only the client and lib)
+export { familiarName, familiarString, fullName, parseNormalized, type Reference } from '../oci/reference.js';
+export { hostPlatform, parsePlatform, formatPlatform, type Platform } from '../oci/platform.js';
