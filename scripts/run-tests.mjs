@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every compiled test file (dist/**/*.test.js) with Node's test runner.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -16,7 +16,8 @@ const walk = (dir) => {
   for (const name of names) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (name.endsWith('.test.js')) files.push(p);
+    // Compiled tests whose source is gone are stale build output, not tests.
+    else if (name.endsWith('.test.js') && existsSync(p.replace(/^dist\//, '').replace(/\.js$/, '.ts'))) files.push(p);
   }
 };
 roots.forEach(walk);

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ProgressEvent } from '../engine/engine.js';
 import { messageOf } from './errors.js';
-import { humanSize } from '../lib/units.js';
+import { humanSizeWithPrecision } from '../lib/units.js';
 
 export interface JsonMessage {
   status?: string;
@@ -78,9 +78,9 @@ export function renderProgress(ev: ProgressEvent): JsonMessage {
 
 /** The text bar docker puts in `progress`: `[=====>     ]  1.2MB/3.4MB`. */
 export function progressBar(current: number, total?: number): string {
-  if (!total || total <= 0) return humanSize(current).padStart(8);
+  if (!total || total <= 0) return humanSizeWithPrecision(current, 4).padStart(8);
   const width = 50;
   const filled = Math.min(width, Math.floor((current / total) * width));
   const bar = filled >= width ? '='.repeat(width) : `${'='.repeat(filled)}>${' '.repeat(width - filled - 1)}`;
-  return `[${bar}] ${humanSize(current).padStart(8)}/${humanSize(total)}`;
+  return `[${bar}] ${humanSizeWithPrecision(current, 4).padStart(8)}/${humanSizeWithPrecision(total, 4)}`;
 }

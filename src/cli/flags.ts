@@ -6,8 +6,8 @@
  * Error messages use pflag's words.
  */
 import { invalidArgument } from '../lib/errors.js';
-import { goQuote } from './template.js';
-import { goDurationString, parseGoDuration } from './units.js';
+import { goQuote } from '../lib/gofmt.js';
+import { goDurationString, parseGoDuration } from '../lib/units.js';
 
 export type FlagType = 'bool' | 'string' | 'int' | 'stringArray' | 'stringSlice' | 'duration';
 /** bool → boolean, string → string, int and duration (milliseconds) → number, stringArray/stringSlice → string[]. */

@@ -4,8 +4,9 @@
  * and inspect-style output for single objects.
  */
 import { BerthError, invalidArgument } from '../lib/errors.js';
+import { goJSON } from '../lib/gofmt.js';
 import { tabwriteText, type TabOptions } from './tabwriter.js';
-import { compileTemplate, goJSON, type Template } from './template.js';
+import { compileTemplate, type Template } from './template.js';
 
 export type FormatKind = 'table' | 'raw' | 'json' | 'template';
 

@@ -5,8 +5,8 @@
  */
 import { decodeJSONStream, messageError, type JSONMessage, type JSONProgressDetail } from '../client/index.js';
 import type { Output } from './cli.js';
-import { goDurationString } from './units.js';
-import { humanSizeWithPrecision } from './units.js';
+import { goDurationString } from '../lib/units.js';
+import { humanSizeWithPrecision } from '../lib/units.js';
 
 const goHumanSize = (n: number) => humanSizeWithPrecision(n, 4);
 

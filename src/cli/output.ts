@@ -5,9 +5,10 @@
  * <, > and &), while other values keep the json function's plain encoding.
  */
 import { BerthError, invalidArgument } from '../lib/errors.js';
+import { goJSON } from '../lib/gofmt.js';
 import { defaultHeader, parseFormat } from './format.js';
 import { tabwriteText } from './tabwriter.js';
-import { compileTemplate, goJSON, type Template } from './template.js';
+import { compileTemplate, type Template } from './template.js';
 
 const rows = new WeakSet<object>();
 

@@ -19,7 +19,7 @@ import { CancelledError, PROG, StatusError } from '../cli.js';
 import { exactArgs, maxArgs, minArgs, noArgs, type CommandDef, type RunContext } from '../command.js';
 import { renderRows as renderList } from '../output.js';
 import { displayJSONMessages, displayOptions } from '../jsonmessage.js';
-import { humanSize, humanSizeWithPrecision, timeAgo } from '../units.js';
+import { humanSize, humanSizeWithPrecision, timeAgo } from '../../lib/units.js';
 import { goTimeString, rfc3339 } from '../util/gotime.js';
 import { confirm } from '../prompt.js';
 import { inspectOutput } from './inspect.js';

@@ -5,7 +5,7 @@
  */
 import type { BuildCacheRecord, ContainerSummary, VolumeSummary } from '../../client/index.js';
 import { familiarString, parseNormalized } from '../../client/index.js';
-import { humanSize, humanSizeWithPrecision, timeAgo } from '../units.js';
+import { humanSize, humanSizeWithPrecision, timeAgo } from '../../lib/units.js';
 import { goTimeString } from '../util/gotime.js';
 import { ellipsis, truncateID } from './common.js';
 

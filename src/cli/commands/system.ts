@@ -8,7 +8,7 @@ import { noArgs, type CommandDef, type RunContext } from '../command.js';
 import { renderRows as renderList } from '../output.js';
 import { tabwriteText } from '../tabwriter.js';
 import { compileTemplate } from '../template.js';
-import { bytesSize, humanSizeWithPrecision } from '../units.js';
+import { bytesSize, humanSizeWithPrecision } from '../../lib/units.js';
 import { ansic } from '../util/gotime.js';
 import { buildInfo } from '../version.js';
 import { errorText, FORMAT_HELP, INSPECT_FORMAT_HELP, sortKeys } from './common.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BerthError } from '../lib/errors.js';
+import { BerthError } from './errors.js';
 import {
   bytesSize,
   fromHumanSize,
