@@ -43,6 +43,8 @@ export interface ListOptions {
   raw?: string;
   /** Tab settings; docker's are minwidth 10, tabwidth 1, padding 3, padchar ' '. */
   tab?: TabOptions;
+  /** Template functions that replace the builtin ones of the same name for these rows. */
+  funcs?: Record<string, (...args: never[]) => unknown>;
 }
 
 /**
@@ -61,7 +63,7 @@ export function renderList(
   const f = parseFormat(fmt, defaultTable);
   let text = f.template;
   if (f.kind === 'raw') text = opts.raw !== undefined ? templateText(opts.raw) : 'raw';
-  const tmpl = compileTemplate(text);
+  const tmpl = compileTemplate(text, opts.funcs);
   let body = '';
   for (const row of rows) body += run(tmpl, row) + '\n';
   if (f.kind !== 'table') return body;
