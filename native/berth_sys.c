@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -43,6 +45,7 @@ static const char *errno_name(int e) {
     case ELOOP: return "ELOOP";
     case E2BIG: return "E2BIG";
     case ENODEV: return "ENODEV";
+    case ECONNREFUSED: return "ECONNREFUSED";
     default: return "EUNKNOWN";
   }
 }
@@ -243,6 +246,43 @@ static napi_value js_flock(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * seqpacketConnect(path) -> fd: a connected AF_UNIX SOCK_SEQPACKET socket,
+ * the kind conmon's attach socket is; Node's net module only dials streams.
+ */
+static napi_value js_seqpacket_connect(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int failed = 0;
+  char *path = arg_string(env, argv[0], &failed);
+  napi_value result = NULL;
+  if (!failed && path) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof addr.sun_path) {
+      errno = ENAMETOOLONG;
+      throw_errno(env, "connect", path);
+    } else {
+      strcpy(addr.sun_path, path);
+      int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+      if (fd < 0) {
+        throw_errno(env, "socket", path);
+      } else if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        throw_errno(env, "connect", path);
+      } else {
+        napi_create_int32(env, fd, &result);
+      }
+    }
+  }
+  free(path);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL},
@@ -253,6 +293,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"llistxattr", NULL, js_llistxattr, NULL, NULL, NULL, napi_default, NULL},
     {"lremovexattr", NULL, js_lremovexattr, NULL, NULL, NULL, napi_default, NULL},
     {"flock", NULL, js_flock, NULL, NULL, NULL, napi_default, NULL},
+    {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -16,6 +16,7 @@ interface Native {
   llistxattr(path: string): string[];
   lremovexattr(path: string, name: string): void;
   flock(fd: number, operation: number): void;
+  seqpacketConnect(path: string): number;
 }
 
 function findAddon(): string {
@@ -89,4 +90,9 @@ export const LOCK_UN = 8;
 /** Takes an advisory lock on an open descriptor; with LOCK_NB it throws EWOULDBLOCK when another holder exists. */
 export function flock(fd: number, operation: number): void {
   sys().flock(fd, operation);
+}
+
+/** A connected SOCK_SEQPACKET UNIX socket descriptor (conmon's attach socket is one). */
+export function seqpacketConnect(path: string): number {
+  return sys().seqpacketConnect(path);
 }
