@@ -5,12 +5,15 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { UpgradeRequest } from './hijack.js';
 import type { Engine } from '../engine/engine.js';
 import { notFound, BerthError } from '../lib/errors.js';
 import { Ctx } from './context.js';
 import { sendError } from './errors.js';
 import { Router } from './router.js';
 import { imageRoutes } from './routes/images.js';
+import { containerRoutes } from './routes/containers.js';
 import { systemRoutes } from './routes/system.js';
 import { API_VERSION, splitVersion } from './version.js';
 
@@ -30,6 +33,7 @@ export function buildRouter(engine: Engine): Router {
   const r = new Router();
   systemRoutes(r, engine);
   imageRoutes(r, engine);
+  containerRoutes(r, engine);
   return r;
 }
 
@@ -64,5 +68,17 @@ export function createServer(engine: Engine, log: ApiLogger, tls?: TlsOptions): 
     ? https.createServer({ ...options, cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}) }, handler)
     : http.createServer(options, handler);
   server.headersTimeout = 60_000;
+  // Attach and exec-start ask to upgrade the connection; the route decides whether to take it over.
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const upgraded = req as UpgradeRequest;
+    upgraded.berthHead = head;
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket);
+    res.on('finish', () => {
+      if (!upgraded.berthHijacked) socket.end();
+    });
+    socket.on('error', () => undefined);
+    void handler(req, res);
+  });
   return server;
 }

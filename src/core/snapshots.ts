@@ -19,6 +19,16 @@ export interface Layer {
   created: number;
 }
 
+/** A container's writable layer: an overlay upper directory on top of an image's chain. */
+export interface RwLayer {
+  id: string;
+  parent: Digest | null;
+  upper: string;
+  work: string;
+  /** Where the merged view is mounted while the container needs it. */
+  merged: string;
+}
+
 export interface Snapshotter {
   get(chainId: Digest): Layer | undefined;
   list(): Layer[];
@@ -37,4 +47,14 @@ export interface Snapshotter {
   diff(chainId: Digest): Readable;
   /** Removes extractions left by a crash. Called once at start. */
   cleanIncomplete(): Promise<number>;
+
+  /** Creates a writable layer keyed by `id` (a container ID) on top of a committed chain. */
+  createRw(id: string, parent: Digest | null): Promise<RwLayer>;
+  getRw(id: string): RwLayer | undefined;
+  listRw(): RwLayer[];
+  /** Mounts the merged view (idempotent) and returns its path. */
+  mountRw(id: string): Promise<string>;
+  unmountRw(id: string): Promise<void>;
+  /** Unmounts and deletes a writable layer. */
+  removeRw(id: string): Promise<void>;
 }

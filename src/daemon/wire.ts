@@ -5,6 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { Engine } from '../engine/engine.js';
 import { Events } from '../engine/events.js';
 import { ImageService } from '../engine/images.js';
+import { ContainerService } from '../engine/containers.js';
+import { ConmonRuntime } from '../runtime/conmon.js';
+import { SqliteContainers } from '../store/containers.js';
+import { constants as fsConstants, existsSync } from 'node:fs';
 import { hostFacts } from '../engine/system.js';
 import { RWLock } from '../lib/lock.js';
 import type { Logger } from '../lib/log.js';
@@ -64,6 +68,31 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     });
   const imageService = new ImageService({ content, images, snapshots, lock, events, collect });
 
+  const runtime = new ConmonRuntime({
+    runc: await lookPath(cfg.runtime),
+    conmon: await lookPath(cfg.conmon),
+    root: join(cfg.execRoot, 'runc'),
+    exitDir: join(cfg.execRoot, 'exits'),
+    socketDir: join(cfg.execRoot, 'conmon'),
+  });
+  await runtime.init();
+  const containersRoot = join(cfg.dataRoot, 'containers');
+  await fs.mkdir(containersRoot, { recursive: true, mode: 0o710 });
+  const initPath = ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p));
+  const containers = new ContainerService({
+    store: new SqliteContainers(db),
+    snapshots,
+    runtime,
+    images: imageService,
+    events,
+    log,
+    root: containersRoot,
+    ...(initPath ? { initPath } : {}),
+  });
+  imageService.setUsers(containers);
+  await containers.restore();
+  containers.watch();
+
   const engine: Engine = {
     identity: {
       id: await engineId(cfg.dataRoot),
@@ -80,6 +109,24 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     host: await hostFacts(),
     events,
     images: imageService,
+    containers,
   };
-  return { engine, db, close: () => db.close() };
+  return {
+    engine,
+    db,
+    close: () => {
+      containers.close();
+      db.close();
+    },
+  };
+}
+
+/** An absolute path for a program named on the command line, searched in PATH like a shell would. */
+async function lookPath(name: string): Promise<string> {
+  if (name.includes('/')) return name;
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const candidate = join(dir || '.', name);
+    if (await fs.access(candidate, fsConstants.X_OK).then(() => true, () => false)) return candidate;
+  }
+  return name;
 }

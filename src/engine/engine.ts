@@ -1,7 +1,9 @@
 /** The engine: every resource service, composed once by the daemon and handed to the API. */
 export type { ProgressEvent } from '../core/progress.js';
+export type { ContainerRecord } from '../core/containers.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
+import type { ContainerService } from './containers.js';
 import type { HostFacts } from './system.js';
 
 export interface EngineIdentity {
@@ -24,4 +26,5 @@ export interface Engine {
   host: HostFacts;
   events: Events;
   images: ImageService;
+  containers: ContainerService;
 }

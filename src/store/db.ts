@@ -30,6 +30,16 @@ const MIGRATIONS: string[] = [
      created INTEGER NOT NULL
    );
    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+  `CREATE TABLE rw_layers (
+     id TEXT PRIMARY KEY,
+     parent TEXT,
+     created INTEGER NOT NULL
+   );
+   CREATE TABLE containers (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     data TEXT NOT NULL
+   );`,
 ];
 
 export function openDb(path: string): DB {

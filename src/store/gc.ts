@@ -66,6 +66,7 @@ export async function collectGarbage(
     for (const l of doc.layers ?? []) blobs.add(l.digest);
   };
 
+  for (const rw of snapshots.listRw()) if (rw.parent) layers.add(rw.parent);
   for (const image of images.list()) {
     blobs.add(image.id);
     if (image.index) await markManifest(image.index.digest, image.index.mediaType);

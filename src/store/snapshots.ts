@@ -9,10 +9,11 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Layer, Snapshotter } from '../core/snapshots.js';
+import type { Layer, RwLayer, Snapshotter } from '../core/snapshots.js';
 import { DigestStream, type Digest } from '../lib/digest.js';
-import { failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
+import { errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
 import { fsyncDir, randomHex } from '../lib/fsutil.js';
+import { MNT_DETACH, mount, umount } from '../lib/sys.js';
 import { KeyedMutex } from '../lib/lock.js';
 import { forwardInto } from '../lib/streams.js';
 import { nextChainId } from '../oci/chain.js';
@@ -128,10 +129,72 @@ export class OverlaySnapshotter implements Snapshotter {
     return diffTar(layer.dir);
   }
 
+  private rwDir(id: string): string {
+    return join(this.root, 'rw', id);
+  }
+
+  private toRw(row: { id: string; parent: string | null }): RwLayer {
+    const dir = this.rwDir(row.id);
+    return { id: row.id, parent: row.parent as Digest | null, upper: join(dir, 'upper'), work: join(dir, 'work'), merged: join(dir, 'merged') };
+  }
+
+  async createRw(id: string, parent: Digest | null): Promise<RwLayer> {
+    if (parent !== null && !this.get(parent)) throw failedPrecondition(`parent layer ${parent} does not exist`);
+    const dir = this.rwDir(id);
+    for (const sub of ['upper', 'work', 'merged']) await fs.mkdir(join(dir, sub), { recursive: true, mode: 0o755 });
+    this.db.prepare('INSERT INTO rw_layers(id, parent, created) VALUES (?, ?, ?)').run(id, parent, Date.now());
+    return this.toRw({ id, parent });
+  }
+
+  getRw(id: string): RwLayer | undefined {
+    const row = this.db.prepare('SELECT id, parent FROM rw_layers WHERE id = ?').get(id) as { id: string; parent: string | null } | undefined;
+    return row && this.toRw(row);
+  }
+
+  listRw(): RwLayer[] {
+    return (this.db.prepare('SELECT id, parent FROM rw_layers').all() as Array<{ id: string; parent: string | null }>).map((r) => this.toRw(r));
+  }
+
+  async mountRw(id: string): Promise<string> {
+    const rw = this.getRw(id);
+    if (!rw) throw notFound(`layer of container ${id} does not exist`);
+    if (await isMountPoint(rw.merged)) return rw.merged;
+    let lower: string[];
+    if (rw.parent === null) {
+      const empty = join(this.root, 'empty');
+      await fs.mkdir(empty, { recursive: true, mode: 0o755 });
+      lower = [empty];
+    } else {
+      lower = this.lowerDirs(rw.parent);
+    }
+    mount('overlay', rw.merged, 'overlay', 0, `lowerdir=${lower.join(':')},upperdir=${rw.upper},workdir=${rw.work}`);
+    return rw.merged;
+  }
+
+  async unmountRw(id: string): Promise<void> {
+    const rw = this.getRw(id);
+    if (!rw) return;
+    while (await isMountPoint(rw.merged)) {
+      try {
+        umount(rw.merged, MNT_DETACH);
+      } catch (err) {
+        if (errnoCode(err) === 'EINVAL' || errnoCode(err) === 'ENOENT') break;
+        throw err;
+      }
+    }
+  }
+
+  async removeRw(id: string): Promise<void> {
+    await this.unmountRw(id);
+    this.db.prepare('DELETE FROM rw_layers WHERE id = ?').run(id);
+    await fs.rm(this.rwDir(id), { recursive: true, force: true });
+  }
+
   async cleanIncomplete(): Promise<number> {
     const known = new Set((this.db.prepare('SELECT dir_id FROM layers').all() as Array<{ dir_id: number }>).map((r) => String(r.dir_id)));
     let removed = 0;
     for (const name of await fs.readdir(this.root)) {
+      if (name === 'rw' || name === 'empty') continue;
       if (name.startsWith(INCOMPLETE) || (/^\d+$/.test(name) && !known.has(name))) {
         await fs.rm(join(this.root, name), { recursive: true, force: true });
         removed++;
@@ -139,4 +202,11 @@ export class OverlaySnapshotter implements Snapshotter {
     }
     return removed;
   }
+}
+
+/** True when `path` is the root of a mount (its device differs from its parent's, or /proc says so). */
+async function isMountPoint(path: string): Promise<boolean> {
+  const mounts = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return mounts.split('\n').some((line) => line.split(' ')[4] === escaped);
 }

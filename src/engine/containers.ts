@@ -1,0 +1,794 @@
+/**
+ * The container service: create, start, stop, kill, wait, remove, attach,
+ * logs, restart policies and live restore, over the container store, the
+ * snapshotter's writable layers and the runtime (runc under conmon).
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { ContainerConfig, ContainerRecord, ContainerStore, HostConfig } from '../core/containers.js';
+import type { AttachStream, Runtime } from '../core/runtime.js';
+import type { Snapshotter } from '../core/snapshots.js';
+
+import { BerthError, conflict, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import { chainId } from '../oci/chain.js';
+import type { ImageConfig } from '../oci/image.js';
+import { buildSpec } from '../runtime/spec.js';
+import { specJson } from '../runtime/ocispec.js';
+import { parseSignal, signalName } from '../runtime/signals.js';
+import { resolveUser } from '../runtime/user.js';
+import { parseTmpfs, type UserMount } from '../runtime/mounts.js';
+import { parseUlimit } from '../runtime/ulimit.js';
+import type { Events } from './events.js';
+import type { ImageService } from './images.js';
+import { randomName, validateName } from './names.js';
+
+export interface ContainerDeps {
+  store: ContainerStore;
+  snapshots: Snapshotter;
+  runtime: Runtime;
+  images: ImageService;
+  events: Events;
+  log: Logger;
+  /** `<data-root>/containers`. */
+  root: string;
+  /** Host path of an init binary for --init (tini-static), when one is installed. */
+  initPath?: string;
+}
+
+export interface CreateRequest {
+  name?: string;
+  config: Partial<ContainerConfig> & { Image?: string };
+  hostConfig: Partial<HostConfig>;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+export interface WaitResult {
+  StatusCode: number;
+  Error: { Message: string } | null;
+}
+
+/** Output consumers attached to a container: `docker attach` and the attach of `docker run`. */
+export interface AttachSink {
+  stdout: boolean;
+  stderr: boolean;
+  /** Where the client's stdin comes from, when it asked to send it. */
+  stdin?: NodeJS.ReadableStream;
+  write(stream: 'stdout' | 'stderr', data: Buffer): void;
+  /** The container's streams closed (it exited): flush and close the client. */
+  end(): void;
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+interface Waiter {
+  condition: WaitCondition;
+  resolve: (r: WaitResult) => void;
+}
+
+export class ContainerService {
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly pendingAttach = new Map<string, AttachSink[]>();
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  private readonly exiting = new Set<string>();
+  private stopWatch: (() => void) | undefined;
+
+  constructor(private readonly deps: ContainerDeps) {}
+
+  // ── lookups ──
+
+  /** By full ID, name (with or without /), or unique ID prefix; docker's words when missing. */
+  get(ref: string): ContainerRecord {
+    const s = this.deps.store;
+    const byId = s.get(ref);
+    if (byId) return byId;
+    const name = ref.startsWith('/') ? ref.slice(1) : ref;
+    const byName = s.byName(name);
+    if (byName) return byName;
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const matches = s.list().filter((c) => c.id.startsWith(ref));
+      if (matches.length === 1) return matches[0]!;
+      if (matches.length > 1) throw invalidArgument(`multiple IDs found with provided prefix: ${ref}`);
+    }
+    throw notFound(`No such container: ${ref}`);
+  }
+
+  list(): ContainerRecord[] {
+    return this.deps.store.list().sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
+  }
+
+  logPath(c: ContainerRecord): string {
+    return join(this.deps.root, c.id, 'container.log');
+  }
+
+  dir(c: ContainerRecord): string {
+    return join(this.deps.root, c.id);
+  }
+
+  /** The writable layer's directories and the image layers under it, for inspect. */
+  layerPaths(id: string): { upper: string; work: string; merged: string; lower: string[] } | undefined {
+    const rw = this.deps.snapshots.getRw(id);
+    if (!rw) return undefined;
+    return { upper: rw.upper, work: rw.work, merged: rw.merged, lower: rw.parent ? this.deps.snapshots.lowerDirs(rw.parent) : [] };
+  }
+
+  private save(c: ContainerRecord): void {
+    this.deps.store.put(c);
+  }
+
+  private publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.deps.events.publish('container', action, c.id, { image: c.config.Image, name: c.name, ...c.config.Labels, ...extra });
+  }
+
+  // ── create ──
+
+  async create(req: CreateRequest): Promise<{ id: string; warnings: string[] }> {
+    const imageRef = req.config.Image ?? '';
+    if (!imageRef) throw invalidArgument('No image was specified');
+    let name: string;
+    if (req.name) {
+      name = validateName(req.name);
+      const other = this.deps.store.byName(name);
+      if (other) {
+        throw conflict(`Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      }
+    } else {
+      name = randomName((n) => this.deps.store.byName(n) !== undefined);
+    }
+    const image = this.deps.images.resolve(imageRef);
+    const imageConfig = await this.deps.images.config(image.id);
+    const config = mergeConfig(req.config, imageConfig, imageRef);
+    const hostConfig = hostDefaults(req.hostConfig);
+    validateHostConfig(hostConfig);
+    const entrypoint = config.Entrypoint ?? [];
+    const cmd = config.Cmd ?? [];
+    const argv = [...entrypoint, ...cmd];
+    if (argv.length === 0) throw invalidArgument('no command specified');
+
+    const id = randomBytes(32).toString('hex');
+    if (!config.Hostname) config.Hostname = id.slice(0, 12);
+    const record: ContainerRecord = {
+      id,
+      name,
+      created: new Date().toISOString(),
+      image: image.id,
+      config,
+      hostConfig,
+      path: argv[0]!,
+      args: argv.slice(1),
+      state: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, OOMKilled: false },
+      restartCount: 0,
+      manuallyStopped: false,
+    };
+    const dir = join(this.deps.root, id);
+    await fs.mkdir(dir, { recursive: true, mode: 0o710 });
+    try {
+      await this.deps.snapshots.createRw(id, chainId(imageConfig.rootfs?.diff_ids ?? []));
+      await writeEtcFiles(dir, config, hostConfig);
+      this.save(record);
+    } catch (err) {
+      await this.deps.snapshots.removeRw(id).catch(() => undefined);
+      await fs.rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    this.publish(record, 'create');
+    return { id, warnings: [] };
+  }
+
+  // ── start ──
+
+  async start(ref: string): Promise<void> {
+    const c = this.get(ref);
+    if (c.state.Status === 'running' || c.state.Status === 'paused') throw new BerthError('NotModified', 'container already started');
+    if (c.state.Status === 'removing' || c.state.Status === 'dead') throw failedPrecondition(`container ${c.id} is marked for removal and cannot be started`);
+    const timer = this.restartTimers.get(c.id);
+    if (timer) {
+      clearTimeout(timer);
+      this.restartTimers.delete(c.id);
+    }
+    c.manuallyStopped = false;
+    try {
+      await this.run(c);
+    } catch (err) {
+      // A container that was to be removed on exit goes when it cannot start, as with docker.
+      if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async run(c: ContainerRecord): Promise<void> {
+    const dir = this.dir(c);
+    const { runtime, snapshots } = this.deps;
+    await runtime.delete(c.id, true).catch(() => undefined);
+    const rootfs = await snapshots.mountRw(c.id);
+    try {
+      const user = await resolveUser(rootfs, c.config.User, (c.hostConfig.GroupAdd ?? []) as string[]);
+      const spec = buildSpec(await this.specInput(c, rootfs, user));
+      await fs.writeFile(join(dir, 'config.json'), specJson(spec));
+      await runtime.create({
+        id: c.id,
+        bundle: dir,
+        logPath: this.logPath(c),
+        tty: c.config.Tty,
+        stdin: c.config.OpenStdin,
+        logSizeMax: logSizeMax(c.hostConfig),
+      });
+    } catch (err) {
+      await snapshots.unmountRw(c.id).catch(() => undefined);
+      const message = startError(err);
+      c.state = { ...c.state, Error: message, ExitCode: /executable file not found|no such file or directory/.test(message) ? 127 : 126 };
+      this.save(c);
+      throw failedPrecondition(message);
+    }
+    // Attach sessions opened before start connect now, before the process runs, so no output is lost.
+    await this.connectPending(c);
+    try {
+      await runtime.start(c.id);
+    } catch (err) {
+      await runtime.delete(c.id, true).catch(() => undefined);
+      await snapshots.unmountRw(c.id).catch(() => undefined);
+      const message = startError(err);
+      c.state = { ...c.state, Error: message, ExitCode: 126 };
+      this.save(c);
+      throw failedPrecondition(message);
+    }
+    const state = await runtime.state(c.id);
+    c.state = {
+      ...c.state,
+      Status: 'running',
+      Pid: state?.pid ?? 0,
+      ExitCode: 0,
+      Error: '',
+      StartedAt: new Date().toISOString(),
+      FinishedAt: ZERO_TIME,
+      OOMKilled: false,
+    };
+    this.save(c);
+    this.publish(c, 'start');
+    // The process may have exited before the state was read.
+    if ((await runtime.exitCode(c.id)) !== undefined) void this.handleExit(c.id);
+  }
+
+  private async specInput(c: ContainerRecord, rootfs: string, user: { uid: number; gid: number; additionalGids: number[] }) {
+    const h = c.hostConfig;
+    const dir = this.dir(c);
+    const mounts: UserMount[] = [
+      { type: 'bind', source: join(dir, 'hostname'), destination: '/etc/hostname' },
+      { type: 'bind', source: join(dir, 'hosts'), destination: '/etc/hosts' },
+      { type: 'bind', source: join(dir, 'resolv.conf'), destination: '/etc/resolv.conf' },
+    ];
+    for (const [dest, opts] of Object.entries(h.Tmpfs ?? {})) mounts.push(parseTmpfs(opts ? `${dest}:${opts}` : dest));
+    for (const bind of h.Binds ?? []) mounts.push(parseBind(bind));
+    const security = h.SecurityOpt ?? [];
+    const seccompOpt = security.find((s) => s.startsWith('seccomp=') || s.startsWith('seccomp:'));
+    const seccompValue = seccompOpt?.slice('seccomp='.length);
+    const env = c.config.Env ?? [];
+    return {
+      id: c.id,
+      rootfs,
+      readonly: h.ReadonlyRootfs,
+      args: [c.path, ...c.args],
+      env,
+      cwd: c.config.WorkingDir || '/',
+      tty: c.config.Tty,
+      user,
+      hostname: c.config.Hostname,
+      domainname: c.config.Domainname,
+      ...(h.Init && this.deps.initPath ? { init: this.deps.initPath } : {}),
+      capAdd: h.CapAdd ?? [],
+      capDrop: h.CapDrop ?? [],
+      privileged: h.Privileged,
+      noNewPrivileges: security.some((s) => /^no-new-privileges(?:[:=]true)?$/.test(s)),
+      seccomp: seccompValue === undefined ? 'default' : seccompValue === 'unconfined' ? 'unconfined' : { path: seccompValue },
+      mounts,
+      shmSize: h.ShmSize || undefined,
+      network: h.NetworkMode === 'host' ? 'host' : 'private',
+      pid: h.PidMode === 'host' ? 'host' : 'private',
+      ipc: h.IpcMode === 'host' ? 'host' : 'private',
+      resources: {
+        memory: h.Memory || undefined,
+        memoryReservation: h.MemoryReservation || undefined,
+        memorySwap: h.MemorySwap || undefined,
+        cpus: h.NanoCpus ? h.NanoCpus / 1e9 : undefined,
+        cpuShares: h.CpuShares || undefined,
+        cpuQuota: h.CpuQuota || undefined,
+        cpuPeriod: h.CpuPeriod || undefined,
+        cpusetCpus: h.CpusetCpus || undefined,
+        cpusetMems: h.CpusetMems || undefined,
+        pidsLimit: h.PidsLimit && h.PidsLimit > 0 ? h.PidsLimit : undefined,
+      },
+      ulimits: (h.Ulimits ?? []).map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
+      oomScoreAdj: h.OomScoreAdj || undefined,
+      sysctls: h.Sysctls ?? undefined,
+    } as Parameters<typeof buildSpec>[0];
+  }
+
+  // ── attach ──
+
+  /** Connects a sink: now when the container runs, else at its next start. */
+  async attach(ref: string, sink: AttachSink): Promise<void> {
+    const c = this.get(ref);
+    if (c.state.Status === 'running' || c.state.Status === 'paused') {
+      const stream = await this.deps.runtime.attach(c.id);
+      this.wire(c, stream, sink);
+    } else {
+      const list = this.pendingAttach.get(c.id) ?? [];
+      list.push(sink);
+      this.pendingAttach.set(c.id, list);
+    }
+    this.publish(c, 'attach');
+  }
+
+  /** Forgets an attach that never connected (the client went away before start). */
+  detach(ref: string, sink: AttachSink): void {
+    const id = this.get(ref).id;
+    const list = (this.pendingAttach.get(id) ?? []).filter((s) => s !== sink);
+    if (list.length) this.pendingAttach.set(id, list);
+    else this.pendingAttach.delete(id);
+  }
+
+  private async connectPending(c: ContainerRecord): Promise<void> {
+    const sinks = this.pendingAttach.get(c.id) ?? [];
+    this.pendingAttach.delete(c.id);
+    for (const sink of sinks) {
+      try {
+        this.wire(c, await this.deps.runtime.attach(c.id), sink);
+      } catch (err) {
+        this.deps.log.warn('attach failed', { container: c.id, error: (err as Error).message });
+        sink.end();
+      }
+    }
+  }
+
+  private wire(c: ContainerRecord, stream: AttachStream, sink: AttachSink): void {
+    stream.onOutput((which, data) => {
+      if ((which === 'stdout' && sink.stdout) || (which === 'stderr' && sink.stderr)) sink.write(which, data);
+    });
+    stream.onClose(() => sink.end());
+    if (sink.stdin && c.config.OpenStdin) {
+      sink.stdin.on('data', (d: Buffer) => stream.write(d));
+      sink.stdin.on('end', () => {
+        if (c.config.StdinOnce) stream.closeStdin();
+      });
+    }
+  }
+
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const c = this.get(ref);
+    if (c.state.Status !== 'running') throw conflict(`Container ${c.id} is not running`);
+    await this.deps.runtime.resize(c.id, height, width);
+  }
+
+  // ── stop, kill, wait ──
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.get(ref);
+    const sig = parseSignal(signal);
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    this.publish(c, 'kill', { signal: String(sig) });
+    if (sig === 9 && c.state.Status === 'paused') await this.deps.runtime.resume(c.id).catch(() => undefined);
+    await this.deps.runtime.kill(c.id, sig);
+    if (sig === 9) c.manuallyStopped = true;
+    this.save(c);
+  }
+
+  async stop(ref: string, timeoutSeconds?: number, signal?: string): Promise<void> {
+    const c = this.get(ref);
+    const timer = this.restartTimers.get(c.id);
+    if (timer) {
+      clearTimeout(timer);
+      this.restartTimers.delete(c.id);
+      c.manuallyStopped = true;
+      this.save(c);
+    }
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw new BerthError('NotModified', 'container already stopped');
+    c.manuallyStopped = true;
+    this.save(c);
+    const sig = parseSignal(signal || c.config.StopSignal || 'SIGTERM');
+    const timeout = timeoutSeconds ?? c.config.StopTimeout ?? 10;
+    const exited = this.wait(c.id, 'not-running');
+    if (c.state.Status === 'paused') await this.deps.runtime.resume(c.id).catch(() => undefined);
+    this.publish(c, 'kill', { signal: String(sig) });
+    await this.deps.runtime.kill(c.id, sig);
+    const graceful = timeout < 0 ? await exited : await Promise.race([exited, delay(timeout * 1000).then(() => undefined)]);
+    if (!graceful) {
+      this.publish(c, 'kill', { signal: '9' });
+      await this.deps.runtime.kill(c.id, 9, true);
+      await exited;
+    }
+    this.publish(this.get(c.id), 'stop');
+  }
+
+  async restart(ref: string, timeoutSeconds?: number, signal?: string): Promise<void> {
+    const c = this.get(ref);
+    if (c.state.Status === 'running' || c.state.Status === 'paused') await this.stop(c.id, timeoutSeconds, signal);
+    await this.start(c.id);
+    this.publish(this.get(c.id), 'restart');
+  }
+
+  wait(ref: string, condition: WaitCondition = 'not-running'): Promise<WaitResult> {
+    const c = this.get(ref);
+    const running = c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
+    if (condition === 'not-running' && !running) return Promise.resolve(result(c));
+    return new Promise((resolve) => {
+      const list = this.waiters.get(c.id) ?? [];
+      list.push({ condition, resolve });
+      this.waiters.set(c.id, list);
+    });
+  }
+
+  private settle(id: string, r: WaitResult, removed: boolean): void {
+    const list = this.waiters.get(id) ?? [];
+    const keep: Waiter[] = [];
+    for (const w of list) {
+      if (w.condition !== 'removed' || removed) w.resolve(r);
+      else keep.push(w);
+    }
+    if (keep.length) this.waiters.set(id, keep);
+    else this.waiters.delete(id);
+  }
+
+  async pause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    if (c.state.Status === 'paused') throw conflict(`Container ${c.id} is already paused`);
+    if (c.state.Status !== 'running') throw conflict(`Container ${c.id} is not running`);
+    await this.deps.runtime.pause(c.id);
+    c.state.Status = 'paused';
+    this.save(c);
+    this.publish(c, 'pause');
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const c = this.get(ref);
+    if (c.state.Status !== 'paused') throw conflict(`Container ${c.id} is not paused`);
+    await this.deps.runtime.resume(c.id);
+    c.state.Status = 'running';
+    this.save(c);
+    this.publish(c, 'unpause');
+  }
+
+  rename(ref: string, newName: string): void {
+    const c = this.get(ref);
+    const name = validateName(newName);
+    if (name === c.name) throw invalidArgument(`Renaming a container with the same name as its current name`);
+    const other = this.deps.store.byName(name);
+    if (other) throw conflict(`Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    const old = c.name;
+    c.name = name;
+    this.save(c);
+    this.publish(c, 'rename', { oldName: `/${old}` });
+  }
+
+  // ── exit handling ──
+
+  /** Watches the runtime's exit records; call once at daemon start, after restore. */
+  watch(): void {
+    this.stopWatch = this.deps.runtime.watchExits((id) => void this.handleExit(id));
+  }
+
+  close(): void {
+    this.stopWatch?.();
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+  }
+
+  private async handleExit(id: string): Promise<void> {
+    if (this.exiting.has(id)) return;
+    const c = this.deps.store.get(id);
+    if (!c || (c.state.Status !== 'running' && c.state.Status !== 'paused')) return;
+    const code = await this.deps.runtime.exitCode(id);
+    if (code === undefined) return;
+    this.exiting.add(id);
+    try {
+      await this.deps.runtime.delete(id, true).catch(() => undefined);
+      await this.deps.snapshots.unmountRw(id).catch(() => undefined);
+      const current = this.deps.store.get(id) ?? c;
+      const startedAt = Date.parse(current.state.StartedAt);
+      current.state = { ...current.state, Status: 'exited', Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
+      this.save(current);
+      this.publish(current, 'die', { exitCode: String(code), execDuration: String(Math.round((Date.now() - startedAt) / 1000)) });
+      const r = result(current);
+      this.settle(id, r, false);
+      if (current.hostConfig.AutoRemove) {
+        await this.remove(id, { force: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { container: id, error: String(err) }));
+        return;
+      }
+      this.maybeRestart(current, Date.now() - startedAt);
+    } finally {
+      this.exiting.delete(id);
+    }
+  }
+
+  private maybeRestart(c: ContainerRecord, ranMs: number): void {
+    const policy = c.hostConfig.RestartPolicy;
+    if (c.manuallyStopped) return;
+    const name = policy.Name;
+    const failed = c.state.ExitCode !== 0;
+    const wanted =
+      name === 'always' || name === 'unless-stopped' || (name === 'on-failure' && failed && (!policy.MaximumRetryCount || c.restartCount < policy.MaximumRetryCount));
+    if (!wanted) return;
+    // docker's backoff: 100 ms doubling per quick failure, back to 100 ms after a run of 10 s or more.
+    const backoff = ranMs >= 10_000 ? 100 : Math.min(60_000, 100 * 2 ** Math.min(c.restartCount, 10));
+    c.state.Status = 'restarting';
+    this.save(c);
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(c.id);
+      const cur = this.deps.store.get(c.id);
+      if (!cur || cur.state.Status !== 'restarting') return;
+      cur.restartCount++;
+      this.run(cur).catch((err: unknown) => {
+        const failedRun = this.deps.store.get(c.id);
+        if (failedRun) {
+          failedRun.state.Status = 'exited';
+          this.save(failedRun);
+        }
+        this.deps.log.warn('restart failed', { container: c.id, error: String(err) });
+      });
+    }, backoff);
+    this.restartTimers.set(c.id, timer);
+  }
+
+  // ── remove ──
+
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    const c = this.get(ref);
+    const active = c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
+    if (active && !opts.force) {
+      const what = c.state.Status === 'paused' ? 'paused' : c.state.Status === 'restarting' ? 'restarting' : 'running';
+      throw conflict(
+        `cannot remove container "/${c.name}": container is ${what}: stop the container before removing or force remove`,
+      );
+    }
+    const timer = this.restartTimers.get(c.id);
+    if (timer) {
+      clearTimeout(timer);
+      this.restartTimers.delete(c.id);
+    }
+    if (active) {
+      c.manuallyStopped = true;
+      c.hostConfig.AutoRemove = false;
+      this.save(c);
+      if (c.state.Status === 'restarting') {
+        c.state.Status = 'exited';
+        this.save(c);
+      } else {
+        const exited = this.wait(c.id, 'not-running');
+        if (c.state.Status === 'paused') await this.deps.runtime.resume(c.id).catch(() => undefined);
+        await this.deps.runtime.kill(c.id, 9, true);
+        await Promise.race([exited, delay(10_000)]);
+      }
+    }
+    const cur = this.deps.store.get(c.id) ?? c;
+    cur.state.Status = 'removing';
+    this.save(cur);
+    await this.deps.runtime.delete(c.id, true).catch(() => undefined);
+    await this.deps.snapshots.removeRw(c.id);
+    await fs.rm(this.dir(c), { recursive: true, force: true });
+    this.deps.store.delete(c.id);
+    this.pendingAttach.delete(c.id);
+    this.publish(cur, 'destroy');
+    this.settle(c.id, result(cur), true);
+  }
+
+  async prune(filters: Map<string, string[]>): Promise<{ deleted: string[]; reclaimed: number }> {
+    const deleted: string[] = [];
+    const labels = filters.get('label') ?? [];
+    for (const c of this.list()) {
+      if (c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting') continue;
+      if (!labels.every((l) => matchesLabel(c.config.Labels, l))) continue;
+      await this.remove(c.id);
+      deleted.push(c.id);
+    }
+    this.deps.events.publish('container', 'prune', '', { reclaimed: '0' });
+    return { deleted, reclaimed: 0 };
+  }
+
+  /** Images containers were made from, for the image service's conflict checks. */
+  usersOf(imageId: string): Array<{ id: string; running: boolean }> {
+    return this.deps.store
+      .list()
+      .filter((c) => c.image === imageId)
+      .map((c) => ({ id: c.id, running: c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting' }));
+  }
+
+  // ── live restore ──
+
+  /**
+   * Reads back every container's real state after a daemon start: running
+   * ones keep running (their monitors never stopped), ones that exited while
+   * the daemon was away get their recorded exit code, and restart policies
+   * apply as docker applies them at daemon start.
+   */
+  async restore(): Promise<void> {
+    for (const c of this.deps.store.list()) {
+      if (c.state.Status === 'removing') {
+        await this.remove(c.id, { force: true }).catch(() => undefined);
+        continue;
+      }
+      if (c.state.Status === 'restarting') {
+        c.state.Status = 'exited';
+        this.save(c);
+        this.maybeRestart(c, 0);
+        continue;
+      }
+      if (c.state.Status !== 'running' && c.state.Status !== 'paused') continue;
+      const state = await this.deps.runtime.state(c.id).catch(() => undefined);
+      const code = await this.deps.runtime.exitCode(c.id);
+      if (state && state.status !== 'stopped' && code === undefined) {
+        c.state.Status = state.status === 'paused' ? 'paused' : 'running';
+        c.state.Pid = state.pid;
+        this.save(c);
+        continue;
+      }
+      if (code === undefined) {
+        // No monitor record: the container was lost with its monitor (a host reboot).
+        c.state = { ...c.state, Status: 'exited', Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString(), Error: 'container lost while the daemon was down' };
+        await this.deps.runtime.delete(c.id, true).catch(() => undefined);
+        await this.deps.snapshots.unmountRw(c.id).catch(() => undefined);
+        this.save(c);
+        continue;
+      }
+      await this.handleExit(c.id);
+    }
+    for (const c of this.deps.store.list()) {
+      if (c.state.Status === 'exited' && !c.manuallyStopped && (c.hostConfig.RestartPolicy.Name === 'always' || c.hostConfig.RestartPolicy.Name === 'unless-stopped')) {
+        this.run(c).catch((err: unknown) => this.deps.log.warn('restart at daemon start failed', { container: c.id, error: String(err) }));
+      }
+    }
+  }
+
+  signalName(n: number): string {
+    return signalName(n);
+  }
+}
+
+function result(c: ContainerRecord): WaitResult {
+  return { StatusCode: c.state.ExitCode, Error: null };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+function matchesLabel(labels: Record<string, string>, want: string): boolean {
+  const eq = want.indexOf('=');
+  return eq < 0 ? want in labels : labels[want.slice(0, eq)] === want.slice(eq + 1);
+}
+
+function startError(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return `failed to create task for container: OCI runtime create failed: ${msg}: unknown`;
+}
+
+/** Image defaults under the request, with docker's rules for Cmd and Entrypoint. */
+export function mergeConfig(req: Partial<ContainerConfig>, image: ImageConfig, imageRef: string): ContainerConfig {
+  const ic = image.config ?? {};
+  const env = [...(ic.Env ?? [])];
+  for (const e of req.Env ?? []) {
+    const key = e.split('=')[0];
+    const i = env.findIndex((x) => x.split('=')[0] === key);
+    if (i >= 0) env[i] = e;
+    else env.push(e);
+  }
+  const entrypointGiven = req.Entrypoint !== undefined && req.Entrypoint !== null;
+  const entrypoint = entrypointGiven ? (req.Entrypoint!.length === 1 && req.Entrypoint![0] === '' ? null : req.Entrypoint!) : (ic.Entrypoint ?? null);
+  // A new entrypoint drops the image's CMD, as docker does.
+  const cmd = req.Cmd && req.Cmd.length > 0 ? req.Cmd : entrypointGiven ? null : (ic.Cmd ?? null);
+  return {
+    Hostname: req.Hostname ?? '',
+    Domainname: req.Domainname ?? '',
+    User: req.User || ic.User || '',
+    AttachStdin: req.AttachStdin ?? false,
+    AttachStdout: req.AttachStdout ?? false,
+    AttachStderr: req.AttachStderr ?? false,
+    ...(req.ExposedPorts || ic.ExposedPorts ? { ExposedPorts: { ...(ic.ExposedPorts ?? {}), ...(req.ExposedPorts ?? {}) } } : {}),
+    Tty: req.Tty ?? false,
+    OpenStdin: req.OpenStdin ?? false,
+    StdinOnce: req.StdinOnce ?? false,
+    Env: env,
+    Cmd: cmd,
+    ...(req.Healthcheck || ic.Healthcheck ? { Healthcheck: req.Healthcheck ?? ic.Healthcheck } : {}),
+    Image: imageRef,
+    Volumes: req.Volumes ?? ic.Volumes ?? null,
+    WorkingDir: req.WorkingDir || ic.WorkingDir || '',
+    Entrypoint: entrypoint,
+    OnBuild: null,
+    Labels: { ...(ic.Labels ?? {}), ...(req.Labels ?? {}) },
+    ...(req.StopSignal || ic.StopSignal ? { StopSignal: req.StopSignal || ic.StopSignal } : {}),
+    ...(req.StopTimeout !== undefined && req.StopTimeout !== null ? { StopTimeout: req.StopTimeout } : {}),
+  };
+}
+
+export function hostDefaults(h: Partial<HostConfig>): HostConfig {
+  return {
+    ...h,
+    AutoRemove: h.AutoRemove ?? false,
+    RestartPolicy: { Name: h.RestartPolicy?.Name ?? 'no', MaximumRetryCount: h.RestartPolicy?.MaximumRetryCount ?? 0 },
+    NetworkMode: h.NetworkMode || 'bridge',
+    Privileged: h.Privileged ?? false,
+    ReadonlyRootfs: h.ReadonlyRootfs ?? false,
+    CapAdd: h.CapAdd ?? null,
+    CapDrop: h.CapDrop ?? null,
+    SecurityOpt: h.SecurityOpt ?? null,
+    Init: h.Init ?? null,
+    Memory: h.Memory ?? 0,
+    MemoryReservation: h.MemoryReservation ?? 0,
+    MemorySwap: h.MemorySwap ?? 0,
+    NanoCpus: h.NanoCpus ?? 0,
+    CpuShares: h.CpuShares ?? 0,
+    CpuQuota: h.CpuQuota ?? 0,
+    CpuPeriod: h.CpuPeriod ?? 0,
+    CpusetCpus: h.CpusetCpus ?? '',
+    CpusetMems: h.CpusetMems ?? '',
+    PidsLimit: h.PidsLimit ?? null,
+    Ulimits: h.Ulimits ?? null,
+    Tmpfs: h.Tmpfs ?? null,
+    ShmSize: h.ShmSize ?? 67108864,
+    Binds: h.Binds ?? null,
+    LogConfig: { Type: h.LogConfig?.Type || 'k8s-file', Config: h.LogConfig?.Config ?? {} },
+    GroupAdd: h.GroupAdd ?? null,
+    Sysctls: h.Sysctls ?? null,
+    OomScoreAdj: h.OomScoreAdj ?? 0,
+    PidMode: h.PidMode ?? '',
+    IpcMode: h.IpcMode || 'private',
+  };
+}
+
+const POLICIES = new Set(['', 'no', 'always', 'on-failure', 'unless-stopped']);
+
+function validateHostConfig(h: HostConfig): void {
+  if (!POLICIES.has(h.RestartPolicy.Name)) throw invalidArgument(`invalid restart policy '${h.RestartPolicy.Name}'`);
+  if (h.RestartPolicy.MaximumRetryCount < 0) throw invalidArgument('invalid value for maximum retry count: must be greater than or equal to 0');
+  if (h.RestartPolicy.MaximumRetryCount > 0 && h.RestartPolicy.Name !== 'on-failure') {
+    throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+  }
+  if (h.AutoRemove && h.RestartPolicy.Name !== 'no' && h.RestartPolicy.Name !== '') {
+    throw invalidArgument(`can't create 'AutoRemove' container with restart policy`);
+  }
+  if (h.Memory > 0 && h.Memory < 6 * 1024 * 1024) throw invalidArgument('Minimum memory limit allowed is 6MB');
+  if (h.NanoCpus < 0) throw invalidArgument('Range of CPUs is from 0.01 to the number of CPUs available');
+  for (const u of h.Ulimits ?? []) parseUlimit(`${u.Name}=${u.Soft}:${u.Hard}`);
+  for (const [dest, opts] of Object.entries(h.Tmpfs ?? {})) parseTmpfs(opts ? `${dest}:${opts}` : dest);
+  for (const b of h.Binds ?? []) parseBind(b);
+  const log = h.LogConfig.Type;
+  if (!['k8s-file', 'json-file', 'local', 'none', ''].includes(log)) throw invalidArgument(`failed to create task for container: logger: no log driver named '${log}' is registered`);
+}
+
+function parseBind(spec: string): UserMount {
+  const parts = spec.split(':');
+  if (parts.length < 2 || !parts[0]!.startsWith('/')) {
+    throw invalidArgument(`named volumes are not supported yet: ${spec}`);
+  }
+  const [source, destination, mode = ''] = parts;
+  if (!destination!.startsWith('/')) throw invalidArgument(`invalid mount config: invalid mount path: '${destination}' mount path must be absolute`);
+  return { type: 'bind', source: source!, destination: destination!, readonly: mode.split(',').includes('ro') };
+}
+
+function logSizeMax(h: HostConfig): number | undefined {
+  const v = h.LogConfig.Config['max-size'];
+  if (!v) return undefined;
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/i.exec(v);
+  if (!m) throw invalidArgument(`invalid max-size: ${v}`);
+  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+  return Math.floor(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+async function writeEtcFiles(dir: string, config: ContainerConfig, h: HostConfig): Promise<void> {
+  const hostname = config.Hostname;
+  await fs.writeFile(join(dir, 'hostname'), `${hostname}\n`);
+  let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+  if (h.NetworkMode === 'host') hosts = await fs.readFile('/etc/hosts', 'utf8').catch(() => hosts);
+  await fs.writeFile(join(dir, 'hosts'), hosts);
+  await fs.writeFile(join(dir, 'resolv.conf'), await resolvConf(h.NetworkMode === 'host'));
+}
+
+/** The host's resolv.conf, without loopback resolvers a container cannot reach (docker's fallback is Google DNS). */
+async function resolvConf(host: boolean): Promise<string> {
+  const text = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  if (host) return text;
+  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
+  if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
+  return `${lines.filter((l) => l.trim() !== '').join('\n')}\n`;
+}
+

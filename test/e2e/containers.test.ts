@@ -1,0 +1,132 @@
+/** The real docker CLI runs containers on berthd: runc under conmon, on overlay. */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { berth, cleanup, docker, startDaemon, type Daemon } from '../helpers/daemon.js';
+
+function conmonsFor(dataRoot: string): number {
+  const out = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
+  return out.split('\n').filter((l) => l.startsWith('conmon') && l.includes(dataRoot)).length;
+}
+
+function mountsUnder(dir: string): number {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(dir)).length;
+}
+
+describe('docker CLI against berthd: containers', () => {
+  let d: Daemon;
+  before(async () => {
+    d = await startDaemon();
+    const boot = berth(d, ['bootstrap']);
+    assert.equal(boot.code, 0, boot.stderr);
+  });
+  after(async () => {
+    docker(d, ['rm', '-f', ...docker(d, ['ps', '-aq']).stdout.split('\n').filter(Boolean)]);
+    await cleanup(d);
+  });
+
+  test('run --rm prints the output and exits with the container status', () => {
+    const hi = docker(d, ['run', '--rm', 'busybox', 'echo', 'hi']);
+    assert.equal(hi.code, 0, hi.stderr);
+    assert.equal(hi.stdout, 'hi\n');
+    const hello = docker(d, ['run', '--rm', 'hello-world']);
+    assert.equal(hello.code, 0, hello.stderr);
+    assert.match(hello.stdout, /Hello from Berth!/);
+    const three = docker(d, ['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+    assert.equal(three.code, 3);
+    assert.equal(three.stdout, 'out\n');
+    assert.equal(three.stderr, 'err\n');
+    assert.equal(docker(d, ['ps', '-aq']).stdout.trim(), '', '--rm removed the containers');
+  });
+
+  test('a missing command is exit 127 with docker words, and --rm leaves nothing behind', () => {
+    const r = docker(d, ['run', '--rm', 'busybox', 'nosuchcmd']);
+    assert.equal(r.code, 127);
+    assert.match(r.stderr, /exec: "nosuchcmd": executable file not found in \$PATH/);
+    assert.equal(docker(d, ['ps', '-aq']).stdout.trim(), '');
+    const missing = docker(d, ['run', 'nosuchimage']);
+    assert.equal(missing.code, 125);
+    assert.match(missing.stderr, /Unable to find image 'nosuchimage:latest' locally/);
+  });
+
+  test('detached run, logs, ps, inspect, stop, rm', () => {
+    const run = docker(d, ['run', '-d', '--name', 'ticker', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; echo started; while true; do sleep 0.1; done']);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    assert.match(id, /^[a-f0-9]{64}$/);
+    const ps = docker(d, ['ps', '--format', '{{.Names}} {{.Status}}']);
+    assert.match(ps.stdout, /^ticker Up /m);
+    const inspect = docker(d, ['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.Name}} {{.Config.Image}}', 'ticker']);
+    assert.equal(inspect.stdout.trim(), 'running true /ticker busybox');
+    let logs = '';
+    for (let i = 0; i < 50 && !logs.includes('started'); i++) {
+      logs = docker(d, ['logs', 'ticker']).stdout;
+      spawnSync('sleep', ['0.1']);
+    }
+    assert.equal(logs, 'started\n');
+    const conflict = docker(d, ['run', '--name', 'ticker', 'busybox', 'true']);
+    assert.equal(conflict.code, 125);
+    assert.match(conflict.stderr, /Conflict\. The container name "\/ticker" is already in use by container/);
+    const rmRunning = docker(d, ['rm', 'ticker']);
+    assert.equal(rmRunning.code, 1);
+    assert.match(rmRunning.stderr, /cannot remove container "\/ticker": container is running: stop the container before removing or force remove/);
+    const stop = docker(d, ['stop', 'ticker']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(docker(d, ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'ticker']).stdout.trim(), 'exited 0');
+    assert.match(docker(d, ['ps', '-a', '--format', '{{.Status}}', '--filter', 'name=ticker']).stdout, /^Exited \(0\) /);
+    assert.equal(docker(d, ['rm', 'ticker']).code, 0);
+    const gone = docker(d, ['inspect', 'ticker']);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /No such object: ticker/);
+  });
+
+  test('kill gives 137, wait reports the code, rm -f removes a running container', () => {
+    const id = docker(d, ['run', '-d', 'busybox', 'sleep', '60']).stdout.trim();
+    assert.equal(docker(d, ['kill', id]).code, 0);
+    const wait = docker(d, ['wait', id]);
+    assert.equal(wait.stdout.trim(), '137');
+    const again = docker(d, ['run', '-d', 'busybox', 'sleep', '60']).stdout.trim();
+    const rm = docker(d, ['rm', '-f', again]);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal(docker(d, ['rm', id]).code, 0);
+    assert.equal(docker(d, ['ps', '-aq']).stdout.trim(), '');
+  });
+
+  test('isolation: own hostname, pid 1, docker default capabilities and seccomp, masked /proc paths', () => {
+    const r = docker(d, ['run', '--rm', '--hostname', 'boxhost', 'busybox', 'sh', '-c', 'hostname; echo $$; grep -E "^(CapBnd|Seccomp):" /proc/self/status; cat /proc/timer_list | wc -c; ls /sys/firmware | wc -l']);
+    assert.equal(r.code, 0, r.stderr);
+    const [host, pid, capBnd, seccomp, timer, firmware] = r.stdout.trim().split('\n');
+    assert.equal(host, 'boxhost');
+    assert.equal(pid, '1');
+    assert.match(capBnd!, /CapBnd:\s+00000000a80425fb/);
+    assert.match(seccomp!, /Seccomp:\s+2/);
+    assert.equal(timer!.trim(), '0');
+    assert.equal(firmware!.trim(), '0');
+  });
+
+  test('limits and options reach the container', () => {
+    const r = docker(d, ['run', '--rm', '--memory', '64m', '--pids-limit', '50', '-e', 'GREETING=hello', '-w', '/tmp', '-u', 'nobody', '--read-only', '--tmpfs', '/scratch', 'busybox', 'sh', '-c',
+      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; echo $GREETING; pwd; id -u; touch /x 2>/dev/null || echo readonly; touch /scratch/y && echo tmpfs-ok']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n'), ['67108864', '50', 'hello', '/tmp', '65534', 'readonly', 'tmpfs-ok']);
+  });
+
+  test('live restore: a container survives SIGKILL of berthd and is still managed after restart', async () => {
+    const id = docker(d, ['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do echo alive; sleep 0.2; done']).stdout.trim();
+    const quick = docker(d, ['run', '-d', '--name', 'quick', 'busybox', 'sh', '-c', 'sleep 1; exit 42']).stdout.trim();
+    assert.match(quick, /^[a-f0-9]{64}$/);
+    await d.kill();
+    spawnSync('sleep', ['1.5']);
+    await d.restart();
+    assert.equal(docker(d, ['inspect', '--format', '{{.State.Status}}', 'survivor']).stdout.trim(), 'running');
+    assert.equal(docker(d, ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'quick']).stdout.trim(), 'exited 42');
+    assert.match(docker(d, ['logs', '--tail', '1', 'survivor']).stdout, /^alive\n$/);
+    assert.equal(docker(d, ['stop', 'survivor']).code, 0);
+    assert.equal(docker(d, ['inspect', '--format', '{{.State.ExitCode}}', id]).stdout.trim(), '0');
+    assert.equal(docker(d, ['rm', 'survivor', 'quick']).code, 0);
+    assert.equal(conmonsFor(d.dataRoot), 0, 'no conmon left');
+    assert.equal(mountsUnder(d.dataRoot), 0, 'no mount left');
+    assert.ok(!existsSync(`${d.dataRoot}/containers/${id}`));
+  });
+});
