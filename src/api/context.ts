@@ -75,7 +75,8 @@ export class Ctx {
   /** The JSON body, or {} when empty. */
   async json<T = Record<string, unknown>>(): Promise<T> {
     if (!this.bodyRead) {
-      const buf = await readAll(this.req, 16 << 20);
+      const early = (this.req as { berthBody?: Buffer }).berthBody;
+      const buf = early ?? (await readAll(this.req, 16 << 20));
       this.bodyRead = true;
       const text = buf.toString('utf8').trim();
       try {

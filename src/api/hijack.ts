@@ -24,6 +24,8 @@ export function frame(stream: number, data: Buffer): Buffer {
 
 /** A request that arrived through the server's 'upgrade' event, with the bytes read past its headers. */
 export interface UpgradeRequest extends IncomingMessage {
+  /** The request body, read off the connection before it was taken over. */
+  berthBody?: Buffer;
   berthHead?: Buffer;
   berthHijacked?: boolean;
 }
@@ -70,6 +72,7 @@ export function hijack(ctx: Ctx, tty: boolean): Hijacked {
     const head = (req as UpgradeRequest).berthHead;
     if (head?.length) feed(head);
     socket.on('data', feed);
+    socket.resume();
     socket.on('end', () => input.end());
     socket.on('error', () => input.end());
     return {

@@ -14,6 +14,7 @@ import { sendError } from './errors.js';
 import { Router } from './router.js';
 import { imageRoutes } from './routes/images.js';
 import { containerRoutes } from './routes/containers.js';
+import { execRoutes } from './routes/exec.js';
 import { systemRoutes } from './routes/system.js';
 import { API_VERSION, splitVersion } from './version.js';
 
@@ -34,6 +35,7 @@ export function buildRouter(engine: Engine): Router {
   systemRoutes(r, engine);
   imageRoutes(r, engine);
   containerRoutes(r, engine);
+  execRoutes(r, engine);
   return r;
 }
 
@@ -69,16 +71,37 @@ export function createServer(engine: Engine, log: ApiLogger, tls?: TlsOptions): 
     : http.createServer(options, handler);
   server.headersTimeout = 60_000;
   // Attach and exec-start ask to upgrade the connection; the route decides whether to take it over.
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+  server.on('upgrade', async (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const upgraded = req as UpgradeRequest;
-    upgraded.berthHead = head;
+    socket.on('error', () => undefined);
+    // The request's own body (exec start's JSON) comes before the raw stream.
+    const length = Number(req.headers['content-length'] ?? 0);
+    const { body, rest } = await readExactly(socket, head, length);
+    upgraded.berthBody = body;
+    upgraded.berthHead = rest;
     const res = new http.ServerResponse(req);
     res.assignSocket(socket);
     res.on('finish', () => {
       if (!upgraded.berthHijacked) socket.end();
     });
-    socket.on('error', () => undefined);
     void handler(req, res);
   });
   return server;
+}
+
+/** The first `length` bytes of an upgraded connection (from what was already read, then the socket), and what follows. */
+function readExactly(socket: Socket, head: Buffer, length: number): Promise<{ body: Buffer; rest: Buffer }> {
+  if (head.length >= length) return Promise.resolve({ body: head.subarray(0, length), rest: head.subarray(length) });
+  return new Promise((resolve) => {
+    let buf = head;
+    const onData = (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= length) {
+        socket.off('data', onData);
+        socket.pause();
+        resolve({ body: buf.subarray(0, length), rest: buf.subarray(length) });
+      }
+    };
+    socket.on('data', onData);
+  });
 }

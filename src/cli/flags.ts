@@ -29,6 +29,15 @@ export interface FlagDef {
   deprecated?: string;
   /** The shorthand still works but warns (pflag MarkShorthandDeprecated). */
   shortDeprecated?: string;
+  /**
+   * Checks (and may rewrite) each value of a string or list flag, like a
+   * pflag Value's Set; a thrown Error becomes `invalid argument "v" for "-x, --flag" flag: <message>`.
+   */
+  validate?: (value: string) => string;
+  /** Store values under another flag's name (pflag flags sharing one Value, e.g. `--net` and `--network`). */
+  into?: string;
+  /** The default shown in help when the flag's Value prints one of its own (`[]`, `map[]`). */
+  shownDefault?: string;
 }
 
 export interface FlagSet {
@@ -166,8 +175,17 @@ function assign(out: ParsedFlags, d: FlagDef, raw: string): void {
     const who = d.short && !d.shortDeprecated ? `-${d.short}, --${d.name}` : `--${d.name}`;
     return invalidArgument(`invalid argument ${goQuote(raw)} for ${goQuote(who)} flag: ${cause}`);
   };
-  const first = !out.set.has(d.name);
-  const list = (items: string[]) => (first ? items : [...(out.flags[d.name] as string[]), ...items]);
+  const key = d.into ?? d.name;
+  const first = !out.set.has(key);
+  const list = (items: string[]) => (first ? items : [...(out.flags[key] as string[]), ...items]);
+  const check = (v: string): string => {
+    if (!d.validate) return v;
+    try {
+      return d.validate(v);
+    } catch (err) {
+      throw bad(err instanceof Error ? err.message : String(err));
+    }
+  };
   let value: FlagValue;
   switch (d.type) {
     case 'bool': {
@@ -177,7 +195,7 @@ function assign(out: ParsedFlags, d: FlagDef, raw: string): void {
       break;
     }
     case 'string':
-      value = raw;
+      value = check(raw);
       break;
     case 'int':
       value = parseGoInt(raw, bad);
@@ -190,14 +208,15 @@ function assign(out: ParsedFlags, d: FlagDef, raw: string): void {
       }
       break;
     case 'stringArray':
-      value = list([raw]);
+      value = list([check(raw)]);
       break;
     case 'stringSlice':
-      value = list(splitCSV(raw, bad));
+      value = list(splitCSV(raw, bad).map(check));
       break;
   }
-  out.flags[d.name] = value;
-  out.set.add(d.name);
+  out.flags[key] = value;
+  out.set.add(key);
+  if (key !== d.name) out.set.add(d.name);
   if (d.deprecated) out.warnings.push(`Flag --${d.name} has been deprecated, ${d.deprecated}`);
 }
 
@@ -306,6 +325,7 @@ export function flagUsages(spec: FlagSet | FlagDef[]): string {
 
 /** The default as pflag shows it, or undefined when it is the type's zero value. */
 function defaultText(d: FlagDef): string | undefined {
+  if (d.shownDefault !== undefined) return d.shownDefault === '' ? undefined : d.shownDefault;
   const v = defaultValue(d);
   let text: string;
   if (Array.isArray(v)) text = `[${v.join(',')}]`;

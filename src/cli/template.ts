@@ -35,6 +35,18 @@ export interface Template {
 }
 
 /** Parses a template; parse errors read `template parsing error: template: :LINE: ...` like docker's. */
+/**
+ * Marks an object as a Go struct: a field it lacks is an execution error
+ * (`can't evaluate field X in type T`) instead of a map's missing key.
+ */
+export const GO_STRUCT: unique symbol = Symbol('goStruct');
+
+/** Declares how many arguments a method or function takes, so calls with another count fail like Go's. */
+export function withArity<F extends (...args: never[]) => unknown>(fn: F, min: number, max = min): F {
+  arities.set(fn as unknown as AnyFn, [min, max]);
+  return fn;
+}
+
 export function compileTemplate(src: string, funcs: Funcs = {}): Template {
   const table = funcTable(funcs);
   let prog: Program;
@@ -303,7 +315,7 @@ function show(n: Arg | Cmd | Node | Marker): string {
 /** Go's description of a token in "unexpected X in Y" errors. */
 function describe(tok: Tok): string {
   if (tok.k === 'eof') return 'EOF';
-  if (tok.k === 'keyword') return `<${tok.v}>`;
+  if (tok.k === 'keyword' || tok.k === 'dot') return `<${tok.v}>`;
   if (tok.v.length > 10) return goQuote(tok.v.slice(0, 10)) + '...';
   return goQuote(tok.v);
 }
@@ -952,6 +964,9 @@ class Exec {
       const m = member(receiver, name);
       if (m.found && typeof m.value === 'function') {
         return this.evalCall(dot, m.value as AnyFn, receiver, node, name, args, final);
+      }
+      if (!m.found && (receiver as { [GO_STRUCT]?: boolean })[GO_STRUCT]) {
+        this.errorf(`can't evaluate field ${name} in type ${goTypeName(receiver)}`);
       }
       if (hasArgs) this.errorf(`${name} is not a method but has arguments`);
       return m.value;

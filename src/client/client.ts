@@ -5,13 +5,26 @@
  */
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { BerthError, errnoCode, invalidArgument, type ErrorKind } from '../lib/errors.js';
+import { goJSON } from '../lib/gofmt.js';
 import { DEFAULT_HOST, parseHost, type HostAddress } from './host.js';
 import { decodeJSONMessages, type JSONMessage } from './jsonstream.js';
 import { fullName, parseNormalized, withDefaultTag } from '../oci/reference.js';
 import { parsePlatform } from '../oci/platform.js';
 import type {
+  ContainerCreateResponse,
+  ContainerInspect,
+  ContainerPathStat,
+  ContainerPruneReport,
+  ContainerSummary,
+  ContainerTopResponse,
+  ContainerUpdateResponse,
+  ContainerWaitResponse,
+  ExecCreateConfig,
+  ExecInspect,
+  FilesystemChange,
   DeleteResponseItem,
   DiskUsage,
   Filters,
@@ -357,6 +370,63 @@ export class Client {
     });
   }
 
+  /**
+   * Sends a request that asks to take over the connection (`Connection:
+   * Upgrade`, `Upgrade: tcp`), as attach and exec start do. The daemon must
+   * answer 101; anything else fails like the Go client (`unable to upgrade to
+   * tcp, received 404`). Bytes that came with the 101 headers are put back
+   * into the socket, so reading it yields the stream from its first byte.
+   */
+  async hijack(path: string, opts: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<HijackedConnection> {
+    const fullPath = await this.apiPath(path, opts.query, true);
+    const payload = opts.body !== undefined ? Buffer.from(goJSON(opts.body, { escapeHTML: true }) + '\n') : Buffer.alloc(0);
+    const headers: Record<string, string> = {
+      'User-Agent': this.userAgent,
+      ...this.extraHeaders,
+      'Content-Type': opts.contentType ?? (opts.body !== undefined ? 'application/json' : 'text/plain'),
+      'Content-Length': String(payload.length),
+      Connection: 'Upgrade',
+      Upgrade: 'tcp',
+    };
+    const base: https.RequestOptions = { method: 'POST', path: fullPath, headers, agent: false };
+    if (this.address.proto === 'unix') {
+      base.socketPath = this.address.socketPath;
+      headers['Host'] = DUMMY_HOST;
+    } else {
+      base.host = this.address.host;
+      base.port = this.address.port;
+      if (this.address.https) {
+        const t = this.tls ?? { verify: false };
+        if (t.ca !== undefined) base.ca = t.ca;
+        if (t.cert !== undefined) base.cert = t.cert;
+        if (t.key !== undefined) base.key = t.key;
+        base.rejectUnauthorized = t.verify;
+      }
+    }
+    const transport = this.address.proto === 'tcp' && this.address.https ? https : http;
+    return new Promise<HijackedConnection>((resolve, reject) => {
+      const req = transport.request(base);
+      req.on('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+        if (res.statusCode !== 101) {
+          socket.destroy();
+          reject(new BerthError('Internal', `unable to upgrade to tcp, received ${res.statusCode ?? 0}`));
+          return;
+        }
+        socket.setNoDelay?.(true);
+        if (head.length > 0) socket.unshift(head);
+        const ctype = res.headers['content-type'];
+        resolve(new HijackedConnection(socket, typeof ctype === 'string' ? ctype : ''));
+      });
+      req.on('response', (res: IncomingMessage) => {
+        // not upgraded: the Go client reports the status, whatever the body says
+        res.resume();
+        reject(new BerthError('Internal', `unable to upgrade to tcp, received ${res.statusCode ?? 0}`));
+      });
+      req.on('error', (err) => reject(this.connectError(err, 'POST', fullPath)));
+      req.end(payload);
+    });
+  }
+
   private connectError(err: unknown, method: string, fullPath: string): unknown {
     if (err instanceof BerthError) return err;
     if (err instanceof Error && err.name === 'AbortError') return err;
@@ -651,6 +721,432 @@ export class Client {
     }
     return last.trim();
   }
+
+  // ---- containers -----------------------------------------------------------
+
+  /** The container list (`GET /containers/json`). */
+  async containerList(opts: { all?: boolean; limit?: number; size?: boolean; filters?: Filters } = {}): Promise<ContainerSummary[]> {
+    const query: Query = { all: opts.all, size: opts.size, filters: encodeFilters(opts.filters) };
+    if (opts.limit !== undefined && opts.limit > 0) query['limit'] = String(opts.limit);
+    return (await this.get<ContainerSummary[]>('/containers/json', { query })).data ?? [];
+  }
+
+  /** Inspect, parsed (`GET /containers/{id}/json`). */
+  async containerGet(id: string): Promise<ContainerInspect> {
+    const cid = trimID('container', id);
+    return (await this.get<ContainerInspect>(`/containers/${escapePath(cid)}/json`)).data;
+  }
+
+  /**
+   * `POST /containers/create`. Applies the Go client's adjustments: capability
+   * names normalized (`CAP_` prefix, upper case, sorted, unique), the
+   * deprecated `MacAddress` dropped from API 1.44, `KernelMemory` from 1.42.
+   */
+  async containerCreate(
+    config: Record<string, unknown>,
+    hostConfig: Record<string, unknown> | null,
+    networkingConfig: Record<string, unknown> | null,
+    opts: { name?: string; platform?: string } = {},
+  ): Promise<ContainerCreateResponse> {
+    const version = await this.apiVersion();
+    const cfg = { ...config };
+    const hc = hostConfig ? { ...hostConfig } : null;
+    if (hc) {
+      if (compareVersions(version, '1.25') < 0) hc['AutoRemove'] = false;
+      if (compareVersions(version, '1.42') >= 0 || compareVersions(version, '1.40') < 0) delete hc['KernelMemory'];
+      if (opts.platform && opts.platform.startsWith('linux') && compareVersions(version, '1.42') < 0) hc['ConsoleSize'] = [0, 0];
+      hc['CapAdd'] = normalizeCapabilities(hc['CapAdd'] as string[] | null);
+      hc['CapDrop'] = normalizeCapabilities(hc['CapDrop'] as string[] | null);
+    }
+    if (compareVersions(version, '1.44') >= 0) delete cfg['MacAddress'];
+    // container.CreateRequest: the Config fields, then HostConfig and NetworkingConfig
+    const body: Record<string, unknown> = { ...cfg };
+    if (hc) body['HostConfig'] = hc;
+    if (networkingConfig) body['NetworkingConfig'] = networkingConfig;
+    const query: Query = {};
+    if (opts.platform) query['platform'] = opts.platform;
+    if (opts.name) query['name'] = opts.name;
+    const r = await this.post<ContainerCreateResponse>('/containers/create', {
+      query,
+      data: goJSON(body, { escapeHTML: true }) + '\n',
+      contentType: 'application/json',
+    });
+    return r.data ?? { Id: '', Warnings: null };
+  }
+
+  /** `POST /containers/{id}/attach` over a hijacked connection. */
+  containerAttach(
+    id: string,
+    opts: { stream?: boolean; stdin?: boolean; stdout?: boolean; stderr?: boolean; detachKeys?: string; logs?: boolean },
+  ): Promise<HijackedConnection> {
+    const cid = trimID('container', id);
+    const query: Query = { stream: opts.stream, stdin: opts.stdin, stdout: opts.stdout, stderr: opts.stderr, logs: opts.logs };
+    if (opts.detachKeys) query['detachKeys'] = opts.detachKeys;
+    return this.hijack(`/containers/${escapePath(cid)}/attach`, { query, contentType: 'text/plain' });
+  }
+
+  /**
+   * `POST /containers/{id}/wait`: resolves once the response headers are in
+   * (the daemon sends them at once), with `result` settling when the body
+   * arrives. A body that is not JSON becomes an error holding its text.
+   * `cancel()` drops the request (docker abandons it when it exits).
+   */
+  async containerWait(id: string, condition = ''): Promise<ContainerWaiter> {
+    const cid = trimID('container', id);
+    const ac = new AbortController();
+    const query: Query = {};
+    if (condition !== '') query['condition'] = condition;
+    const res = await this.raw('POST', `/containers/${escapePath(cid)}/wait`, { query, signal: ac.signal });
+    const result = (async (): Promise<ContainerWaitResponse> => {
+      let body: string;
+      try {
+        body = (await readAll(res)).toString('utf8');
+      } catch (e) {
+        if (ac.signal.aborted) throw new WaitCancelledError();
+        throw e;
+      }
+      try {
+        const parsed = JSON.parse(body) as ContainerWaitResponse;
+        return parsed;
+      } catch {
+        throw new BerthError('Internal', body === '' ? 'EOF' : body);
+      }
+    })();
+    // the caller may never look at it
+    result.catch(() => undefined);
+    return { result, cancel: () => ac.abort() };
+  }
+
+  async containerStart(id: string, opts: { checkpoint?: string; checkpointDir?: string } = {}): Promise<void> {
+    const cid = trimID('container', id);
+    const query: Query = {};
+    if (opts.checkpoint) query['checkpoint'] = opts.checkpoint;
+    if (opts.checkpointDir) query['checkpoint-dir'] = opts.checkpointDir;
+    await this.post(`/containers/${escapePath(cid)}/start`, { query });
+  }
+
+  /** `stop` / `restart`: `t` only when a timeout is given, `signal` only from API 1.42. */
+  private async stopLike(action: 'stop' | 'restart', id: string, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const cid = trimID('container', id);
+    const query: Query = {};
+    if (opts.timeout !== undefined) query['t'] = String(opts.timeout);
+    if (opts.signal) {
+      if (compareVersions(await this.apiVersion(), '1.42') >= 0) query['signal'] = opts.signal;
+    }
+    await this.post(`/containers/${escapePath(cid)}/${action}`, { query });
+  }
+
+  containerStop(id: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    return this.stopLike('stop', id, opts);
+  }
+
+  containerRestart(id: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    return this.stopLike('restart', id, opts);
+  }
+
+  async containerKill(id: string, signal = ''): Promise<void> {
+    const cid = trimID('container', id);
+    const query: Query = {};
+    if (signal !== '') query['signal'] = signal;
+    await this.post(`/containers/${escapePath(cid)}/kill`, { query });
+  }
+
+  async containerRemove(id: string, opts: { volumes?: boolean; link?: boolean; force?: boolean } = {}): Promise<void> {
+    const cid = trimID('container', id);
+    await this.del(`/containers/${escapePath(cid)}`, { query: { v: opts.volumes, link: opts.link, force: opts.force } });
+  }
+
+  async containerPause(id: string): Promise<void> {
+    await this.post(`/containers/${escapePath(trimID('container', id))}/pause`);
+  }
+
+  async containerUnpause(id: string): Promise<void> {
+    await this.post(`/containers/${escapePath(trimID('container', id))}/unpause`);
+  }
+
+  async containerRename(id: string, name: string): Promise<void> {
+    await this.post(`/containers/${escapePath(trimID('container', id))}/rename`, { query: { name } });
+  }
+
+  async containerResize(id: string, height: number, width: number): Promise<void> {
+    await this.post(`/containers/${escapePath(trimID('container', id))}/resize`, { query: { h: String(height), w: String(width) } });
+  }
+
+  async containerTop(id: string, args: string[] = []): Promise<ContainerTopResponse> {
+    const query: Query = {};
+    if (args.length > 0) query['ps_args'] = args.join(' ');
+    return (await this.get<ContainerTopResponse>(`/containers/${escapePath(trimID('container', id))}/top`, { query })).data;
+  }
+
+  async containerDiff(id: string): Promise<FilesystemChange[]> {
+    return (await this.get<FilesystemChange[] | null>(`/containers/${escapePath(trimID('container', id))}/changes`)).data ?? [];
+  }
+
+  /** `GET /containers/{id}/export`: the tar stream. */
+  containerExport(id: string): Promise<IncomingMessage> {
+    let cid: string;
+    try {
+      cid = trimID('container', id);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.stream('GET', `/containers/${escapePath(cid)}/export`);
+  }
+
+  /**
+   * `GET /containers/{id}/logs`. `since`/`until` must already be in the
+   * API's form (see the CLI's timestamp parsing); `tail` is always sent.
+   */
+  containerLogs(
+    id: string,
+    opts: { stdout?: boolean; stderr?: boolean; since?: string; until?: string; timestamps?: boolean; details?: boolean; follow?: boolean; tail?: string },
+  ): Promise<IncomingMessage> {
+    let cid: string;
+    try {
+      cid = trimID('container', id);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const query: Query = { stdout: opts.stdout, stderr: opts.stderr };
+    if (opts.since) query['since'] = opts.since;
+    if (opts.until) query['until'] = opts.until;
+    query['timestamps'] = opts.timestamps;
+    query['details'] = opts.details;
+    query['follow'] = opts.follow;
+    query['tail'] = opts.tail ?? '';
+    return this.stream('GET', `/containers/${escapePath(cid)}/logs`, { query });
+  }
+
+  /** `GET /containers/{id}/stats`; `osType` comes from the `Server` header like the Go client. */
+  async containerStats(id: string, opts: { stream: boolean; oneShot?: boolean; signal?: AbortSignal }): Promise<{ body: IncomingMessage; osType: string }> {
+    const cid = trimID('container', id);
+    const query: Query = { stream: opts.stream ? '1' : '0' };
+    if (opts.oneShot) query['one-shot'] = '1';
+    const ro: RequestOptions = { query };
+    if (opts.signal) ro.signal = opts.signal;
+    const body = await this.stream('GET', `/containers/${escapePath(cid)}/stats`, ro);
+    const server = body.headers['server'];
+    const m = /\(([^)]+)\)/.exec(typeof server === 'string' ? server : '');
+    return { body, osType: m ? m[1]! : '' };
+  }
+
+  /** `POST /commit`: the reference is normalized into `repo` and `tag` as the Go client does. */
+  async containerCommit(
+    id: string,
+    opts: { reference?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean },
+  ): Promise<{ Id: string }> {
+    const cid = trimID('container', id);
+    let repo = '';
+    let tag = '';
+    if (opts.reference) {
+      const ref = parseNormalized(opts.reference);
+      if (ref.digest !== undefined) throw invalidArgument('refusing to create a tag with a digest reference');
+      const tagged = withDefaultTag(ref);
+      tag = tagged.tag ?? '';
+      repo = fullName(tagged);
+    }
+    const query: Query = {
+      author: opts.author ?? '',
+      changes: opts.changes ?? [],
+      comment: opts.comment ?? '',
+      container: cid,
+      repo,
+      tag,
+    };
+    if (opts.pause === false) query['pause'] = '0';
+    return (await this.post<{ Id: string }>('/commit', { query })).data;
+  }
+
+  async containerUpdate(id: string, update: Record<string, unknown>): Promise<ContainerUpdateResponse> {
+    const cid = trimID('container', id);
+    const r = await this.post<ContainerUpdateResponse>(`/containers/${escapePath(cid)}/update`, {
+      data: goJSON(update, { escapeHTML: true }) + '\n',
+      contentType: 'application/json',
+    });
+    return r.data ?? { Warnings: null };
+  }
+
+  async containersPrune(filters: Filters = {}): Promise<ContainerPruneReport> {
+    const r = await this.post<ContainerPruneReport>('/containers/prune', { query: { filters: encodeFilters(filters) } });
+    return r.data ?? { ContainersDeleted: null, SpaceReclaimed: 0 };
+  }
+
+  /** `HEAD /containers/{id}/archive`: the stat of a path in the container. */
+  async containerStatPath(id: string, path: string): Promise<ContainerPathStat> {
+    const cid = trimID('container', id);
+    const r = await this.head(`/containers/${escapePath(cid)}/archive`, { query: { path } });
+    return decodePathStat(r.headers);
+  }
+
+  /** `GET /containers/{id}/archive`: a tar of the path and its stat. */
+  async copyFromContainer(id: string, path: string): Promise<{ body: IncomingMessage; stat: ContainerPathStat }> {
+    const cid = trimID('container', id);
+    const body = await this.stream('GET', `/containers/${escapePath(cid)}/archive`, { query: { path } });
+    let stat: ContainerPathStat;
+    try {
+      stat = decodePathStat(body.headers);
+    } catch (e) {
+      body.resume();
+      throw new BerthError('Internal', `unable to get resource stat from response: ${(e as Error).message}`);
+    }
+    return { body, stat };
+  }
+
+  /** `PUT /containers/{id}/archive`: extracts a tar into the directory `path`. */
+  async copyToContainer(
+    id: string,
+    path: string,
+    content: Readable | Buffer,
+    opts: { allowOverwriteDirWithFile?: boolean; copyUIDGID?: boolean } = {},
+  ): Promise<void> {
+    const cid = trimID('container', id);
+    const query: Query = { path };
+    if (!opts.allowOverwriteDirWithFile) query['noOverwriteDirNonDir'] = 'true';
+    if (opts.copyUIDGID) query['copyUIDGID'] = 'true';
+    const res = await this.raw('PUT', `/containers/${escapePath(cid)}/archive`, { query, data: content });
+    res.resume();
+  }
+
+  /**
+   * `POST /images/create?fromImage=…&tag=…` (pull) for a reference as given
+   * by the user; resolves with the JSON message stream. The tag is the
+   * reference's digest, tag, or `latest`.
+   */
+  imagePull(reference: string, opts: { platform?: string; registryAuth?: string } = {}): Promise<IncomingMessage> {
+    let ref: ReturnType<typeof parseNormalized>;
+    try {
+      ref = parseNormalized(reference);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const query: Query = { fromImage: fullName(ref), tag: ref.digest ?? ref.tag ?? 'latest' };
+    if (opts.platform) query['platform'] = opts.platform.toLowerCase();
+    return this.stream('POST', '/images/create', { query, headers: { 'X-Registry-Auth': opts.registryAuth ?? 'e30=' } });
+  }
+
+  // ---- exec -----------------------------------------------------------------
+
+  /** `POST /containers/{id}/exec`; `ConsoleSize` is dropped before API 1.42. */
+  async execCreate(id: string, config: ExecCreateConfig): Promise<{ Id: string }> {
+    const cid = trimID('container', id);
+    const body: Record<string, unknown> = { ...config };
+    if (body['ConsoleSize'] === null || compareVersions(await this.apiVersion(), '1.42') < 0) delete body['ConsoleSize'];
+    const r = await this.post<{ Id: string }>(`/containers/${escapePath(cid)}/exec`, {
+      data: goJSON(body, { escapeHTML: true }) + '\n',
+      contentType: 'application/json',
+    });
+    return r.data ?? { Id: '' };
+  }
+
+  /** `POST /exec/{id}/start` without attaching (detached exec). */
+  async execStart(execId: string, opts: { Detach: boolean; Tty: boolean; ConsoleSize: [number, number] | null }): Promise<void> {
+    const body: Record<string, unknown> = { ...opts };
+    if (body['ConsoleSize'] === null || compareVersions(await this.apiVersion(), '1.42') < 0) delete body['ConsoleSize'];
+    const res = await this.raw('POST', `/exec/${escapePath(execId)}/start`, {
+      data: goJSON(body, { escapeHTML: true }) + '\n',
+      contentType: 'application/json',
+    });
+    res.resume();
+  }
+
+  /** `POST /exec/{id}/start` over a hijacked connection. */
+  async execAttach(execId: string, opts: { Tty: boolean; ConsoleSize: [number, number] | null }): Promise<HijackedConnection> {
+    const body: Record<string, unknown> = { Detach: false, ...opts };
+    if (body['ConsoleSize'] === null || compareVersions(await this.apiVersion(), '1.42') < 0) delete body['ConsoleSize'];
+    return this.hijack(`/exec/${escapePath(execId)}/start`, { body, contentType: 'application/json' });
+  }
+
+  async execResize(execId: string, height: number, width: number): Promise<void> {
+    await this.post(`/exec/${escapePath(trimID('exec', execId))}/resize`, { query: { h: String(height), w: String(width) } });
+  }
+
+  async execInspect(execId: string): Promise<ExecInspect> {
+    return (await this.get<ExecInspect>(`/exec/${escapePath(execId)}/json`)).data;
+  }
+
+  // ---- events ---------------------------------------------------------------
+
+  /**
+   * `GET /events`: resolves when the headers arrive; read the body with
+   * decodeEvents. `since`/`until` must already be in the API's form.
+   */
+  events(opts: { since?: string; until?: string; filters?: Filters; signal?: AbortSignal } = {}): Promise<IncomingMessage> {
+    const query: Query = { filters: encodeFilters(opts.filters) };
+    if (opts.since) query['since'] = opts.since;
+    if (opts.until) query['until'] = opts.until;
+    const ro: RequestOptions = { query };
+    if (opts.signal) ro.signal = opts.signal;
+    return this.stream('GET', '/events', ro);
+  }
+}
+
+/** A connection taken over after a 101 answer: raw bytes both ways. */
+export class HijackedConnection {
+  /** The socket; reading yields the stream, writing sends stdin. */
+  readonly socket: Socket;
+  /** The reply's Content-Type (`application/vnd.docker.multiplexed-stream` or `…raw-stream`). */
+  readonly mediaType: string;
+
+  constructor(socket: Socket, mediaType: string) {
+    this.socket = socket;
+    this.mediaType = mediaType;
+  }
+
+  /** Half-closes: sends FIN and keeps reading (the Go client's CloseWrite). */
+  closeWrite(): void {
+    if (!this.socket.destroyed && !this.socket.writableEnded) this.socket.end();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** The wait was dropped by the caller (`ContainerWaiter.cancel`). */
+export class WaitCancelledError extends Error {
+  constructor() {
+    super('wait cancelled');
+  }
+}
+
+export interface ContainerWaiter {
+  /** Settles with the daemon's answer once the condition is met. */
+  result: Promise<ContainerWaitResponse>;
+  /** Drops the request. */
+  cancel(): void;
+}
+
+/** The Go client's trimID: an empty name or ID fails before any request. */
+export function trimID(kind: string, id: string): string {
+  const t = id.trim();
+  if (t === '') throw invalidArgument(`invalid ${kind} name or ID: value is empty`);
+  return t;
+}
+
+/** Upper-cases, adds `CAP_` (except `ALL`), removes duplicates and sorts, like the Go client. */
+export function normalizeCapabilities(caps: readonly string[] | null | undefined): string[] | null {
+  if (!caps || caps.length === 0) return null;
+  const seen = new Set<string>();
+  for (let c of caps) {
+    c = c.toUpperCase();
+    if (c !== 'ALL' && !c.startsWith('CAP_')) c = 'CAP_' + c;
+    seen.add(c);
+  }
+  return [...seen].sort();
+}
+
+/** Decodes `X-Docker-Container-Path-Stat` (std base64 of JSON). */
+export function decodePathStat(headers: IncomingHttpHeaders): ContainerPathStat {
+  const raw = headers['x-docker-container-path-stat'];
+  const text = Buffer.from(typeof raw === 'string' ? raw : '', 'base64').toString('utf8');
+  if (text === '') throw new Error('unable to decode container path stat header: EOF');
+  let v: Partial<ContainerPathStat>;
+  try {
+    v = JSON.parse(text) as Partial<ContainerPathStat>;
+  } catch (e) {
+    throw new Error(`unable to decode container path stat header: ${(e as Error).message}`);
+  }
+  return { name: v.name ?? '', size: v.size ?? 0, mode: v.mode ?? 0, mtime: v.mtime ?? '', linkTarget: v.linkTarget ?? '' };
 }
 
 /** `linux/amd64` → the JSON object form the API takes for `platform` parameters. */

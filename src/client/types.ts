@@ -189,3 +189,139 @@ export interface DiskUsage {
 
 /** `filters` as docker encodes them: name → set of values. */
 export type Filters = Record<string, string[]>;
+
+// ───────────────────────────── containers ─────────────────────────────
+
+/** `POST /containers/create` reply. */
+export interface ContainerCreateResponse {
+  Id: string;
+  Warnings: string[] | null;
+}
+
+/** `POST /containers/{id}/wait` reply. */
+export interface ContainerWaitResponse {
+  StatusCode: number;
+  Error?: { Message?: string } | null;
+}
+
+export interface PortBinding {
+  HostIp: string;
+  HostPort: string;
+}
+
+/** The parts of `GET /containers/{id}/json` the CLI reads; the rest pass through. */
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  Image?: string;
+  State: {
+    Status?: string;
+    Running: boolean;
+    Paused: boolean;
+    Restarting: boolean;
+    ExitCode?: number;
+    [k: string]: unknown;
+  };
+  Config: {
+    Tty: boolean;
+    OpenStdin: boolean;
+    AttachStdin?: boolean;
+    [k: string]: unknown;
+  };
+  HostConfig: {
+    AutoRemove?: boolean;
+    [k: string]: unknown;
+  };
+  NetworkSettings?: {
+    Ports?: Record<string, PortBinding[] | null> | null;
+    [k: string]: unknown;
+  };
+  [extra: string]: unknown;
+}
+
+/** `POST /containers/{id}/exec` body (docker's ExecOptions as sent). */
+export interface ExecCreateConfig {
+  User: string;
+  Privileged: boolean;
+  Tty: boolean;
+  ConsoleSize: [number, number] | null;
+  AttachStdin: boolean;
+  AttachStderr: boolean;
+  AttachStdout: boolean;
+  Detach: boolean;
+  DetachKeys: string;
+  Env: string[] | null;
+  WorkingDir: string;
+  Cmd: string[] | null;
+}
+
+/** `GET /exec/{id}/json` reply. */
+export interface ExecInspect {
+  ID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  ContainerID?: string;
+  Pid?: number;
+  [extra: string]: unknown;
+}
+
+/** `GET /containers/{id}/top` reply. */
+export interface ContainerTopResponse {
+  Titles: string[] | null;
+  Processes: string[][] | null;
+}
+
+/** One entry of `GET /containers/{id}/changes` (Kind: 0 modified, 1 added, 2 deleted). */
+export interface FilesystemChange {
+  Path: string;
+  Kind: number;
+}
+
+export interface ContainerPruneReport {
+  ContainersDeleted: string[] | null;
+  SpaceReclaimed: number;
+}
+
+export interface ContainerUpdateResponse {
+  Warnings: string[] | null;
+}
+
+/** The decoded `X-Docker-Container-Path-Stat` header; `mode` carries Go's os.FileMode bits. */
+export interface ContainerPathStat {
+  name: string;
+  size: number;
+  mode: number;
+  mtime: string;
+  linkTarget: string;
+}
+
+/** One object of `GET /containers/{id}/stats` (Linux fields the CLI reads). */
+export interface ContainerStats {
+  read?: string;
+  preread?: string;
+  name?: string;
+  id?: string;
+  pids_stats?: { current?: number; limit?: number };
+  blkio_stats?: { io_service_bytes_recursive?: { major?: number; minor?: number; op: string; value: number }[] | null };
+  num_procs?: number;
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] | null }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] | null }; system_cpu_usage?: number; online_cpus?: number };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> | null; privateworkingset?: number };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }> | null;
+  storage_stats?: { read_size_bytes?: number; write_size_bytes?: number };
+  [extra: string]: unknown;
+}
+
+/** One object of `GET /events`. */
+export interface EventMessage {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes?: Record<string, string> | null };
+  scope?: string;
+  time?: number;
+  timeNano?: number;
+  status?: string;
+  id?: string;
+  from?: string;
+  [extra: string]: unknown;
+}

@@ -118,6 +118,9 @@ export async function main(argv: string[]): Promise<void> {
     log.info('daemon shut down cleanly');
     process.exit(0);
   };
+  // A fault in one request must not take the API down; containers would run on, but unmanaged.
+  process.on('uncaughtException', (err) => log.error('unexpected error', { error: err.stack ?? String(err) }));
+  process.on('unhandledRejection', (err) => log.error('unhandled rejection', { error: (err as Error)?.stack ?? String(err) }));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }

@@ -6,6 +6,7 @@ import type { Engine } from '../engine/engine.js';
 import { Events } from '../engine/events.js';
 import { ImageService } from '../engine/images.js';
 import { ContainerService } from '../engine/containers.js';
+import { ExecService } from '../engine/exec.js';
 import { ConmonRuntime } from '../runtime/conmon.js';
 import { SqliteContainers } from '../store/containers.js';
 import { constants as fsConstants, existsSync } from 'node:fs';
@@ -110,6 +111,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     events,
     images: imageService,
     containers,
+    exec: new ExecService(containers, runtime, events),
   };
   return {
     engine,

@@ -4,6 +4,7 @@ export type { ContainerRecord } from '../core/containers.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
 import type { ContainerService } from './containers.js';
+import type { ExecService } from './exec.js';
 import type { HostFacts } from './system.js';
 
 export interface EngineIdentity {
@@ -27,4 +28,5 @@ export interface Engine {
   events: Events;
   images: ImageService;
   containers: ContainerService;
+  exec: ExecService;
 }

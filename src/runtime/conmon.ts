@@ -10,7 +10,8 @@ import { constants as fsc, promises as fs, watch } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { AttachStream, CreateOptions, ExecOptions, ExecSession, Runtime, RuntimeState } from '../core/runtime.js';
-import { errnoCode, failedPrecondition, internal, invalidArgument } from '../lib/errors.js';
+import { randomBytes } from 'node:crypto';
+import { errnoCode, failedPrecondition, internal } from '../lib/errors.js';
 import { seqpacketConnect } from '../lib/sys.js';
 
 export interface ConmonPaths {
@@ -63,6 +64,8 @@ function packetSocket(fd: number): net.Socket {
 }
 
 function attachStream(socket: net.Socket): AttachStream {
+  // conmon resets the connection when a TTY session ends: that is the end of the stream, not an error.
+  socket.on('error', () => socket.destroy());
   return {
     onOutput(fn) {
       socket.on('data', (packet: Buffer) => {
@@ -260,8 +263,73 @@ export class ConmonRuntime implements Runtime {
     return (await fs.access(`/proc/${pid}`).then(() => true, () => false)) ? pid : undefined;
   }
 
-  async exec(_id: string, _opts: ExecOptions): Promise<ExecSession> {
-    throw invalidArgument('exec is not supported yet');
+  /**
+   * Runs a process in a running container under its own conmon. conmon
+   * announces its attach socket on the attach pipe and waits on the start
+   * pipe, so the session is connected before the process writes anything;
+   * the sync pipe then carries the PID and, at the end, the exit code.
+   */
+  async exec(id: string, opts: ExecOptions): Promise<ExecSession> {
+    const key = `x${randomBytes(6).toString('hex')}`;
+    await fs.mkdir(join(opts.dir, 'exits'), { recursive: true, mode: 0o700 });
+    const args = [
+      '--api-version', '1',
+      '-c', id,
+      '-u', key,
+      '-r', this.paths.runc,
+      '--runtime-arg', `--root=${this.paths.root}`,
+      '-b', opts.dir,
+      '-p', join(opts.dir, 'pid'),
+      '-l', `k8s-file:${join(opts.dir, 'log')}`,
+      '--exit-dir', join(opts.dir, 'exits'),
+      '--socket-dir-path', this.paths.socketDir,
+      '-e', '--exec-process-spec', opts.processSpec,
+      '--exec-attach',
+      '--syslog=false',
+      '--log-level=error',
+    ];
+    if (opts.tty) args.push('-t');
+    if (opts.stdin) args.push('-i');
+    const child = spawn(this.paths.conmon, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' },
+      detached: true,
+    });
+    child.on('error', () => undefined);
+    child.unref();
+    const stdio = child.stdio as unknown as Array<NodeJS.ReadWriteStream & { destroy(): void }>;
+    const [sync, start, ready] = [stdio[3]!, stdio[4]!, stdio[5]!];
+    const messages = syncMessages(sync);
+    start.write('0');
+    const announced = await syncMessages(ready).next();
+    ready.destroy();
+    if (announced.data === undefined || announced.data < 0) {
+      sync.destroy();
+      throw failedPrecondition(cleanCreateError(runcMessage({ stderr: announced.message ?? 'exec failed' })));
+    }
+    const attached = attachStream(packetSocket(seqpacketConnect(join(this.paths.socketDir, key, 'attach'))));
+    start.end('1');
+    const first = await messages.next();
+    if (first.data === undefined || first.data < 0) {
+      attached.close();
+      sync.destroy();
+      throw failedPrecondition(cleanCreateError(runcMessage({ stderr: first.message ?? 'exec failed' })));
+    }
+    const exit = messages.next().then((m) => {
+      sync.destroy();
+      return m.data ?? -1;
+    });
+    let handed = false;
+    return {
+      pid: first.data,
+      attach: async () => {
+        if (handed) return undefined;
+        handed = true;
+        return attached;
+      },
+      resize: (height, width) => writeCtl(join(this.paths.socketDir, key, 'ctl'), `1 ${height} ${width}\n`),
+      wait: () => exit,
+    };
   }
 
   async update(id: string, resourcesJson: string): Promise<void> {
@@ -269,6 +337,40 @@ export class ConmonRuntime implements Runtime {
       throw failedPrecondition(runcMessage(err));
     });
   }
+}
+
+/** Reads successive `{"data": n, "message"?: s}` lines from a conmon pipe. */
+function syncMessages(stream: NodeJS.ReadableStream): { next(): Promise<{ data?: number; message?: string }> } {
+  const queue: Array<{ data?: number; message?: string }> = [];
+  const waiting: Array<(m: { data?: number; message?: string }) => void> = [];
+  let text = '';
+  const push = (m: { data?: number; message?: string }) => {
+    const w = waiting.shift();
+    if (w) w(m);
+    else queue.push(m);
+  };
+  stream.on('data', (chunk: Buffer) => {
+    text += chunk.toString();
+    let nl: number;
+    while ((nl = text.indexOf('\n')) >= 0) {
+      const line = text.slice(0, nl);
+      text = text.slice(nl + 1);
+      try {
+        push(JSON.parse(line) as { data?: number; message?: string });
+      } catch {
+        push({ message: line });
+      }
+    }
+  });
+  stream.on('end', () => push({ message: 'conmon closed its pipe' }));
+  stream.on('error', () => push({ message: 'conmon pipe failed' }));
+  return {
+    next: () => new Promise((resolve) => {
+      const m = queue.shift();
+      if (m) resolve(m);
+      else waiting.push(resolve);
+    }),
+  };
 }
 
 async function writeCtl(path: string, text: string): Promise<void> {

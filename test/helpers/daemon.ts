@@ -123,7 +123,7 @@ export function docker(d: { env: NodeJS.ProcessEnv }, args: string[], input?: st
 /** Runs the berth CLI against a daemon. */
 export function berth(d: { env: NodeJS.ProcessEnv }, args: string[], input?: string | Buffer): Run {
   return toRun(
-    spawnSync(process.execPath, [join(REPO, 'bin/berth'), ...args], { env: d.env, input, encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120_000 }),
+    spawnSync(process.execPath, ['--', join(REPO, 'bin/berth'), ...args], { env: d.env, input, encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120_000 }),
   );
 }
 

@@ -1,10 +1,21 @@
 /** Every top-level command of `berth`. */
 import type { CommandDef } from '../command.js';
 import { bootstrapDef } from './bootstrap.js';
+import { containerGroup, containerShortcuts } from './container.js';
 import { imageGroup, imageShortcuts } from './images.js';
 import { inspectDef } from './inspect.js';
 import { infoTopDef, systemGroup, versionDef } from './system.js';
 
 export function commands(): CommandDef[] {
-  return [...imageShortcuts(), imageGroup(), inspectDef(), versionDef(), infoTopDef(), systemGroup(), bootstrapDef()];
+  return [
+    ...imageShortcuts(),
+    imageGroup(),
+    ...containerShortcuts(),
+    containerGroup(),
+    inspectDef(),
+    versionDef(),
+    infoTopDef(),
+    systemGroup(),
+    bootstrapDef(),
+  ];
 }

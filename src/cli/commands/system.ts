@@ -1,6 +1,7 @@
 /**
  * System commands: version, info (system info), system df.
  */
+import { eventsDef } from './events.js';
 import { ConnectionError, MAX_API_VERSION, type DiskUsage, type InfoResponse, type VersionResponse } from '../../client/index.js';
 import { hostPlatform } from '../../client/index.js';
 import { PROG, StatusError, type CLI } from '../cli.js';
@@ -625,6 +626,7 @@ export function systemGroup(): CommandDef {
         ],
         run: runDf,
       },
+      eventsDef(),
       infoDef(),
     ],
   };
