@@ -38,7 +38,7 @@ build: npm
 	npm run build --silent
 
 # Starts berthd with its defaults (unless one already answers), makes the
-# offline base images and lists them (containers arrive with issue 3).
+# offline base images, and runs a container.
 run: setup
 	@if ! $(BERTH) version >/dev/null 2>&1; then \
 	  mkdir -p /var/log; \
@@ -47,7 +47,7 @@ run: setup
 	  echo "berthd started (log: /var/log/berthd.log)"; \
 	fi
 	$(BERTH) bootstrap
-	$(BERTH) images
+	$(BERTH) run --rm hello-world
 
 stop:
 	@pkill -TERM -f 'bin/berthd' || true
@@ -57,6 +57,7 @@ test: setup test-deps
 
 bench: setup test-deps
 	node dist/bench/images.js
+	node dist/bench/containers.js
 
 clean:
 	rm -rf dist native/build

@@ -112,6 +112,30 @@ describe('docker CLI against berthd: containers', () => {
     assert.deepEqual(r.stdout.trim().split('\n'), ['67108864', '50', 'hello', '/tmp', '65534', 'readonly', 'tmpfs-ok']);
   });
 
+  test('exec: output, exit codes, stdin, user, workdir and env; a missing command is 127', () => {
+    docker(d, ['run', '-d', '--name', 'execbox', 'busybox', 'sleep', '60']);
+    const out = docker(d, ['exec', 'execbox', 'sh', '-c', 'echo from-exec; echo err >&2; exit 9']);
+    assert.equal(out.code, 9);
+    assert.equal(out.stdout, 'from-exec\n');
+    assert.equal(out.stderr, 'err\n');
+    const piped = docker(d, ['exec', '-i', 'execbox', 'cat'], 'typed in\n');
+    assert.equal(piped.stdout, 'typed in\n');
+    const who = docker(d, ['exec', '-u', 'nobody', '-w', '/tmp', '-e', 'X=1', 'execbox', 'sh', '-c', 'id -u; pwd; echo $X']);
+    assert.equal(who.stdout, '65534\n/tmp\n1\n');
+    const missing = docker(d, ['exec', 'execbox', 'nosuch']);
+    assert.equal(missing.code, 127);
+    assert.match(missing.stdout + missing.stderr, /executable file not found/);
+    assert.equal(docker(d, ['exec', '-d', 'execbox', 'sh', '-c', 'echo bg > /tmp/bg']).code, 0);
+    let bg = '';
+    for (let i = 0; i < 20 && bg !== 'bg\n'; i++) bg = docker(d, ['exec', 'execbox', 'cat', '/tmp/bg']).stdout;
+    assert.equal(bg, 'bg\n');
+    docker(d, ['stop', '-t', '0', 'execbox']);
+    const stopped = docker(d, ['exec', 'execbox', 'true']);
+    assert.equal(stopped.code, 1);
+    assert.match(stopped.stderr, /is not running/);
+    assert.equal(docker(d, ['rm', 'execbox']).code, 0);
+  });
+
   test('live restore: a container survives SIGKILL of berthd and is still managed after restart', async () => {
     const id = docker(d, ['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do echo alive; sleep 0.2; done']).stdout.trim();
     const quick = docker(d, ['run', '-d', '--name', 'quick', 'busybox', 'sh', '-c', 'sleep 1; exit 42']).stdout.trim();
