@@ -42,7 +42,7 @@ build: npm
 run: setup
 	@if ! $(BERTH) version >/dev/null 2>&1; then \
 	  mkdir -p /var/log; \
-	  nohup bin/berthd >/var/log/berthd.log 2>&1 & \
+	  nohup bin/berthd --pidfile /run/berth/berthd.pid >/var/log/berthd.log 2>&1 & \
 	  for i in $$(seq 1 50); do $(BERTH) version >/dev/null 2>&1 && break; sleep 0.2; done; \
 	  echo "berthd started (log: /var/log/berthd.log)"; \
 	fi
@@ -50,7 +50,7 @@ run: setup
 	$(BERTH) run --rm hello-world
 
 stop:
-	@pkill -TERM -f 'bin/berthd' || true
+	@if [ -f /run/berth/berthd.pid ]; then kill -TERM "$$(cat /run/berth/berthd.pid)" 2>/dev/null || true; fi
 
 test: setup test-deps
 	npm test --silent
