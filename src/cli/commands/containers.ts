@@ -3,11 +3,10 @@
  * pause, unpause, rename, port, top, diff, commit, update, export,
  * container inspect and container prune (docker's cli/command/container).
  */
+import { writeStreamAtomic } from '../util/files.js';
 import { promises as fsp } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { DaemonError, type HijackedConnection } from '../../client/index.js';
 import { humanSizeWithPrecision } from '../../lib/units.js';
 import { CancelledError, PROG, StatusError, type CLI } from '../cli.js';
@@ -598,17 +597,7 @@ async function writeAtomically(path: string, src: Readable, what: string): Promi
   } catch (e) {
     if (e instanceof StatusError) throw e;
   }
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await fsp.open(tmp, 'w', 0o600);
-  try {
-    await pipeline(src, fh.createWriteStream());
-    await fsp.rename(tmp, path);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  } finally {
-    await fh.close().catch(() => undefined);
-  }
+  await writeStreamAtomic(path, src);
 }
 
 function exportDef(): CommandDef {

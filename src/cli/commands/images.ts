@@ -3,11 +3,10 @@
  * load, import, prune. Each run function calls the API; the rows and text
  * they print come from the render functions next to them.
  */
+import { writeStreamAtomic } from '../util/files.js';
 import { createReadStream, promises as fsp } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   DaemonError,
   type DeleteResponseItem,
@@ -415,17 +414,7 @@ export async function writeFileAtomically(path: string, src: Readable): Promise<
               : 'a block device file';
     throw new StatusError(`failed to save image: cannot write to ${what}`, 1);
   }
-  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fh = await fsp.open(tmp, 'w', 0o600);
-  try {
-    await pipeline(src, fh.createWriteStream());
-    await fsp.rename(tmp, path);
-  } catch (e) {
-    await fsp.rm(tmp, { force: true });
-    throw e;
-  } finally {
-    await fh.close().catch(() => undefined);
-  }
+  await writeStreamAtomic(path, src);
 }
 
 async function runSave(ctx: RunContext): Promise<void> {
