@@ -15,6 +15,7 @@ import { Router } from './router.js';
 import { imageRoutes } from './routes/images.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
+import { eventRoutes } from './routes/events.js';
 import { systemRoutes } from './routes/system.js';
 import { API_VERSION, splitVersion } from './version.js';
 
@@ -36,6 +37,7 @@ export function buildRouter(engine: Engine): Router {
   imageRoutes(r, engine);
   containerRoutes(r, engine);
   execRoutes(r, engine);
+  eventRoutes(r, engine);
   return r;
 }
 

@@ -3,6 +3,7 @@
  * logs, restart policies and live restore, over the container store, the
  * snapshotter's writable layers and the runtime (runc under conmon).
  */
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { parseUlimit } from '../runtime/ulimit.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
 import { randomName, validateName } from './names.js';
+import { logSize, readLogBytes } from './logs.js';
 
 export interface ContainerDeps {
   store: ContainerStore;
@@ -74,6 +76,10 @@ export class ContainerService {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly exiting = new Set<string>();
   private stopWatch: (() => void) | undefined;
+  /** Called after a container started running (the health monitor hooks in here). */
+  onStarted: ((id: string) => void) | undefined;
+  /** Called after a container's exit was recorded. */
+  onStopped: ((id: string) => void) | undefined;
 
   constructor(private readonly deps: ContainerDeps) {}
 
@@ -247,6 +253,7 @@ export class ContainerService {
     };
     this.save(c);
     this.publish(c, 'start');
+    this.onStarted?.(c.id);
     // The process may have exited before the state was read.
     if ((await runtime.exitCode(c.id)) !== undefined) void this.handleExit(c.id);
   }
@@ -311,8 +318,9 @@ export class ContainerService {
   async attach(ref: string, sink: AttachSink): Promise<void> {
     const c = this.get(ref);
     if (c.state.Status === 'running' || c.state.Status === 'paused') {
+      const offset = await logSize(this.logPath(c));
       const stream = await this.deps.runtime.attach(c.id);
-      this.wire(c, stream, sink);
+      this.wire(c, stream, sink, offset);
     } else {
       const list = this.pendingAttach.get(c.id) ?? [];
       list.push(sink);
@@ -334,7 +342,7 @@ export class ContainerService {
     this.pendingAttach.delete(c.id);
     for (const sink of sinks) {
       try {
-        this.wire(c, await this.deps.runtime.attach(c.id), sink);
+        this.wire(c, await this.deps.runtime.attach(c.id), sink, await logSize(this.logPath(c)));
       } catch (err) {
         this.deps.log.warn('attach failed', { container: c.id, error: (err as Error).message });
         sink.end();
@@ -342,11 +350,32 @@ export class ContainerService {
     }
   }
 
-  private wire(c: ContainerRecord, stream: AttachStream, sink: AttachSink): void {
+  /**
+   * Connects an attach stream to a sink. conmon can close the attach socket
+   * before it has passed on the container's last output (it drains the
+   * output into the log only), so at close the tail is taken from the log:
+   * whatever each stream logged since `logOffset` beyond what was forwarded.
+   */
+  private wire(c: ContainerRecord, stream: AttachStream, sink: AttachSink, logOffset: number): void {
+    const sent = { stdout: 0, stderr: 0 };
+    const wants = (which: 'stdout' | 'stderr') => (which === 'stdout' && sink.stdout) || (which === 'stderr' && sink.stderr);
     stream.onOutput((which, data) => {
-      if ((which === 'stdout' && sink.stdout) || (which === 'stderr' && sink.stderr)) sink.write(which, data);
+      sent[which] += data.length;
+      if (wants(which)) sink.write(which, data);
     });
-    stream.onClose(() => sink.end());
+    stream.onClose(() => {
+      void (async () => {
+        // conmon records the exit once the output is drained into the log.
+        for (let i = 0; i < 200 && (await this.deps.runtime.exitCode(c.id)) === undefined; i++) await delay(10);
+        const seen = { stdout: 0, stderr: 0 };
+        for (const rec of await readLogBytes(this.logPath(c), logOffset).catch(() => [])) {
+          const before = seen[rec.stream];
+          seen[rec.stream] += rec.data.length;
+          const skip = Math.max(0, sent[rec.stream] - before);
+          if (skip < rec.data.length && wants(rec.stream)) sink.write(rec.stream, rec.data.subarray(skip));
+        }
+      })().finally(() => sink.end());
+    });
     if (sink.stdin && c.config.OpenStdin) {
       sink.stdin.on('data', (d: Buffer) => stream.write(d));
       sink.stdin.on('end', () => {
@@ -461,6 +490,31 @@ export class ContainerService {
     this.publish(c, 'rename', { oldName: `/${old}` });
   }
 
+  /** `docker top`: the host's ps output, limited to the container's processes. */
+  async top(ref: string, psArgs = '-ef'): Promise<{ Titles: string[]; Processes: string[][] }> {
+    const c = this.get(ref);
+    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`Container ${c.id} is not running`);
+    const pids = new Set(await this.deps.runtime.pids(c.id));
+    const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : [];
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('ps', args, { maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+        err ? reject(invalidArgument(`ps: ${String(stderr).trim() || err.message}`)) : resolve(String(stdout)),
+      ),
+    );
+    const lines = out.split('\n').filter((l) => l.trim() !== '');
+    const titles = (lines[0] ?? '').trim().split(/\s+/);
+    const pidCol = titles.indexOf('PID');
+    if (pidCol < 0) throw invalidArgument(`Couldn't find PID field in ps output`);
+    const processes: string[][] = [];
+    for (const line of lines.slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // The last column (the command) keeps its spaces.
+      const row = [...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')];
+      if (pids.has(Number(row[pidCol]))) processes.push(row);
+    }
+    return { Titles: titles, Processes: processes };
+  }
+
   // ── exit handling ──
 
   /** Watches the runtime's exit records; call once at daemon start, after restore. */
@@ -487,6 +541,7 @@ export class ContainerService {
       const startedAt = Date.parse(current.state.StartedAt);
       current.state = { ...current.state, Status: 'exited', Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
       this.save(current);
+      this.onStopped?.(id);
       this.publish(current, 'die', { exitCode: String(code), execDuration: String(Math.round((Date.now() - startedAt) / 1000)) });
       const r = result(current);
       this.settle(id, r, false);
@@ -555,6 +610,7 @@ export class ContainerService {
       } else {
         const exited = this.wait(c.id, 'not-running');
         if (c.state.Status === 'paused') await this.deps.runtime.resume(c.id).catch(() => undefined);
+        this.publish(c, 'kill', { signal: '9' });
         await this.deps.runtime.kill(c.id, 9, true);
         await Promise.race([exited, delay(10_000)]);
       }

@@ -117,3 +117,37 @@ export function followLog(path: string, offset: number, fn: (e: LogEntry) => voi
 export async function logSize(path: string): Promise<number> {
   return (await fs.stat(path).catch(() => undefined))?.size ?? 0;
 }
+
+/**
+ * The raw output bytes recorded in a log file from byte `offset` on, per
+ * record, with k8s-file's line framing undone (full lines get their newline
+ * back). Works on bytes, so binary output survives.
+ */
+export async function readLogBytes(path: string, offset: number): Promise<Array<{ stream: 'stdout' | 'stderr'; data: Buffer }>> {
+  const fh = await fs.open(path, 'r').catch(() => undefined);
+  if (!fh) return [];
+  try {
+    const { size } = await fh.stat();
+    if (size <= offset) return [];
+    const buf = Buffer.alloc(size - offset);
+    await fh.read(buf, 0, buf.length, offset);
+    const out: Array<{ stream: 'stdout' | 'stderr'; data: Buffer }> = [];
+    let start = 0;
+    for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+      const line = buf.subarray(start, nl);
+      start = nl + 1;
+      const s1 = line.indexOf(0x20);
+      const s2 = s1 < 0 ? -1 : line.indexOf(0x20, s1 + 1);
+      const s3 = s2 < 0 ? -1 : line.indexOf(0x20, s2 + 1);
+      if (s2 < 0) continue;
+      const stream = line.subarray(s1 + 1, s2).toString();
+      if (stream !== 'stdout' && stream !== 'stderr') continue;
+      const tag = line.subarray(s2 + 1, s3 < 0 ? line.length : s3).toString();
+      const text = s3 < 0 ? Buffer.alloc(0) : line.subarray(s3 + 1);
+      out.push({ stream, data: tag === 'P' ? text : Buffer.concat([text, Buffer.from('\n')]) });
+    }
+    return out;
+  } finally {
+    await fh.close();
+  }
+}

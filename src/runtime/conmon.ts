@@ -332,6 +332,15 @@ export class ConmonRuntime implements Runtime {
     };
   }
 
+  async pids(id: string): Promise<number[]> {
+    try {
+      const { stdout } = await run(this.paths.runc, this.runc('ps', '--format', 'json', id));
+      return (JSON.parse(stdout) as number[] | null) ?? [];
+    } catch (err) {
+      throw failedPrecondition(runcMessage(err));
+    }
+  }
+
   async update(id: string, resourcesJson: string): Promise<void> {
     await run(this.paths.runc, this.runc('update', '--resources', '-', id), resourcesJson).catch((err: unknown) => {
       throw failedPrecondition(runcMessage(err));

@@ -136,6 +136,23 @@ describe('docker CLI against berthd: containers', () => {
     assert.equal(docker(d, ['rm', 'execbox']).code, 0);
   });
 
+  test('top lists the container processes; events record the lifecycle', () => {
+    const start = Math.floor(Date.now() / 1000) - 1;
+    docker(d, ['run', '-d', '--name', 'topbox', 'busybox', 'sleep', '100']);
+    const top = docker(d, ['top', 'topbox']);
+    assert.equal(top.code, 0, top.stderr);
+    assert.match(top.stdout, /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n/);
+    assert.match(top.stdout, /sleep 100\n$/);
+    assert.equal(docker(d, ['top', 'topbox', '-o', 'pid,comm']).stdout.split('\n')[1]!.trim().split(/\s+/)[1], 'sleep');
+    assert.equal(docker(d, ['rm', '-f', 'topbox']).code, 0);
+    const ev = docker(d, ['events', '--since', String(start), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'container=topbox', '--format', '{{.Action}}']);
+    assert.equal(ev.code, 0, ev.stderr);
+    assert.deepEqual(ev.stdout.trim().split('\n'), ['create', 'start', 'kill', 'die', 'destroy']);
+    const stopped = docker(d, ['top', 'nosuch']);
+    assert.equal(stopped.code, 1);
+    assert.match(stopped.stderr, /No such container: nosuch/);
+  });
+
   test('live restore: a container survives SIGKILL of berthd and is still managed after restart', async () => {
     const id = docker(d, ['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do echo alive; sleep 0.2; done']).stdout.trim();
     const quick = docker(d, ['run', '-d', '--name', 'quick', 'busybox', 'sh', '-c', 'sleep 1; exit 42']).stdout.trim();

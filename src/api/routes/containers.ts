@@ -207,6 +207,7 @@ export function containerRoutes(r: Router, engine: Engine): void {
     ctx.send(200);
   });
   r.post('/containers/{id}/wait', (ctx) => wait(engine, ctx));
+  r.get('/containers/{id}/top', async (ctx) => ctx.send(200, await engine.containers.top(ctx.params.id!, ctx.opt('ps_args') ?? '-ef')));
   r.post('/containers/{id}/attach', (ctx) => attach(engine, ctx));
   r.get('/containers/{id}/logs', (ctx) => logs(engine, ctx));
   r.delete('/containers/{id}', async (ctx) => {
