@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { cpus } from 'node:os';
 import type { ContainerConfig, ContainerRecord, ContainerStore, HostConfig } from '../core/containers.js';
 import type { AttachStream, Runtime } from '../core/runtime.js';
 import type { Snapshotter } from '../core/snapshots.js';
@@ -16,6 +17,8 @@ import type { Logger } from '../lib/log.js';
 import { chainId } from '../oci/chain.js';
 import type { ImageConfig } from '../oci/image.js';
 import { buildSpec } from '../runtime/spec.js';
+import { hostFacts } from '../runtime/host.js';
+import { resources } from '../runtime/resources.js';
 import { specJson } from '../runtime/ocispec.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
 import { resolveUser } from '../runtime/user.js';
@@ -207,13 +210,14 @@ export class ContainerService {
   private async run(c: ContainerRecord): Promise<void> {
     const dir = this.dir(c);
     const { runtime, snapshots } = this.deps;
+    let created: { pid: number } | undefined;
     await runtime.delete(c.id, true).catch(() => undefined);
     const rootfs = await snapshots.mountRw(c.id);
     try {
       const user = await resolveUser(rootfs, c.config.User, (c.hostConfig.GroupAdd ?? []) as string[]);
       const spec = buildSpec(await this.specInput(c, rootfs, user));
       await fs.writeFile(join(dir, 'config.json'), specJson(spec));
-      await runtime.create({
+      created = await runtime.create({
         id: c.id,
         bundle: dir,
         logPath: this.logPath(c),
@@ -240,11 +244,10 @@ export class ContainerService {
       this.save(c);
       throw failedPrecondition(message);
     }
-    const state = await runtime.state(c.id);
     c.state = {
       ...c.state,
       Status: 'running',
-      Pid: state?.pid ?? 0,
+      Pid: created?.pid ?? 0,
       ExitCode: 0,
       Error: '',
       StartedAt: new Date().toISOString(),
@@ -513,6 +516,50 @@ export class ContainerService {
       if (pids.has(Number(row[pidCol]))) processes.push(row);
     }
     return { Titles: titles, Processes: processes };
+  }
+
+  // ── update ──
+
+  /**
+   * `docker update`: checks the new limits as docker does, keeps them in the
+   * HostConfig and applies them to a running container's cgroups.
+   */
+  async update(ref: string, patch: Partial<HostConfig>): Promise<{ Warnings: string[] }> {
+    const c = this.get(ref);
+    const next = applyUpdate(c, patch);
+    if (c.state.Status === 'running' || c.state.Status === 'paused') {
+      const h = next;
+      const facts = hostFacts();
+      const res = resources(
+        {
+          ...(h.Memory ? { memory: h.Memory } : {}),
+          ...(h.MemoryReservation ? { memoryReservation: h.MemoryReservation } : {}),
+          ...(h.MemorySwap ? { memorySwap: h.MemorySwap } : {}),
+          ...(h.NanoCpus ? { cpus: h.NanoCpus / 1e9 } : {}),
+          ...(h.CpuShares ? { cpuShares: h.CpuShares } : {}),
+          ...(h.CpuQuota ? { cpuQuota: h.CpuQuota } : {}),
+          ...(h.CpuPeriod ? { cpuPeriod: h.CpuPeriod } : {}),
+          ...(h.CpusetCpus ? { cpusetCpus: h.CpusetCpus } : {}),
+          ...(h.CpusetMems ? { cpusetMems: h.CpusetMems } : {}),
+          ...(patch.PidsLimit !== undefined && patch.PidsLimit !== null ? { pidsLimit: patch.PidsLimit } : {}),
+          ...(typeof h.BlkioWeight === 'number' && h.BlkioWeight ? { blkioWeight: h.BlkioWeight } : {}),
+        },
+        [],
+        facts,
+      );
+      delete (res as { devices?: unknown }).devices;
+      if (h.Memory && h.MemorySwap === -1 && facts.swapLimit) res.memory = { ...(res.memory ?? {}), swap: -1 };
+      try {
+        await this.deps.runtime.update(c.id, JSON.stringify(res));
+      } catch (err) {
+        throw new BerthError('Internal', `Cannot update container ${c.id}: ${(err as Error).message}`);
+      }
+    }
+    const cur = this.deps.store.get(c.id) ?? c;
+    cur.hostConfig = next;
+    this.save(cur);
+    this.publish(cur, 'update');
+    return { Warnings: [] };
   }
 
   // ── exit handling ──
@@ -789,6 +836,75 @@ export function hostDefaults(h: Partial<HostConfig>): HostConfig {
     PidMode: h.PidMode ?? '',
     IpcMode: h.IpcMode || 'private',
   };
+}
+
+/** docker's update rules: zero leaves a value alone; conflicts are refused with docker's words. */
+function applyUpdate(c: ContainerRecord, patch: Partial<HostConfig>): HostConfig {
+  const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+  const p = {
+    Memory: num(patch.Memory),
+    MemorySwap: num(patch.MemorySwap),
+    MemoryReservation: num(patch.MemoryReservation),
+    NanoCpus: num(patch.NanoCpus),
+    CpuShares: num(patch.CpuShares),
+    CpuQuota: num(patch.CpuQuota),
+    CpuPeriod: num(patch.CpuPeriod),
+    BlkioWeight: num(patch.BlkioWeight),
+  };
+  // Checks on the request alone (docker's verifyContainerSettings): 400s without the "Cannot update" prefix.
+  if (p.Memory > 0 && p.Memory < 6 * 1024 * 1024) throw invalidArgument('Minimum memory limit allowed is 6MB');
+  if (p.MemoryReservation > 0 && p.MemoryReservation < 6 * 1024 * 1024) throw invalidArgument('Minimum memory reservation allowed is 6MB');
+  if (p.Memory > 0 && p.MemorySwap > 0 && p.MemorySwap < p.Memory) throw invalidArgument('Minimum memoryswap limit should be larger than memory limit, see usage');
+  if (p.Memory > 0 && p.MemoryReservation > 0 && p.Memory < p.MemoryReservation) {
+    throw invalidArgument('Minimum memory limit can not be less than memory reservation limit, see usage');
+  }
+  const ncpu = cpus().length;
+  if (p.NanoCpus < 0 || p.NanoCpus > ncpu * 1e9) throw invalidArgument(`Range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
+  if (p.NanoCpus > 0 && (p.CpuPeriod > 0 || p.CpuQuota > 0)) throw invalidArgument('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (p.CpuPeriod !== 0 && (p.CpuPeriod < 1000 || p.CpuPeriod > 1000000)) throw invalidArgument('CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)');
+  if (p.CpuQuota > 0 && p.CpuQuota < 1000) throw invalidArgument('CPU cfs quota can not be less than 1ms (i.e. 1000)');
+  if (p.BlkioWeight > 0 && (p.BlkioWeight < 10 || p.BlkioWeight > 1000)) throw invalidArgument('Range of blkio weight is from 10 to 1000');
+  for (const [field, v] of [['CpusetCpus', patch.CpusetCpus], ['CpusetMems', patch.CpusetMems]] as const) {
+    if (v && !/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) throw invalidArgument(`Invalid value ${v} for ${field === 'CpusetCpus' ? 'cpuset cpus' : 'cpuset mems'}`);
+  }
+
+  const cannot = (msg: string) => conflict(`Cannot update container ${c.id}: ${msg}`);
+  const cur = c.hostConfig;
+  if (p.NanoCpus > 0 && cur.CpuPeriod > 0) throw cannot('Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set');
+  if (p.NanoCpus > 0 && cur.CpuQuota > 0) throw cannot('Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set');
+  if (p.CpuPeriod > 0 && cur.NanoCpus > 0) throw cannot('Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set');
+  if (p.CpuQuota > 0 && cur.NanoCpus > 0) throw cannot('Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set');
+  const next: HostConfig = { ...cur, RestartPolicy: { ...cur.RestartPolicy } };
+  if (p.BlkioWeight) next.BlkioWeight = p.BlkioWeight;
+  if (p.CpuShares) next.CpuShares = p.CpuShares;
+  if (p.NanoCpus) next.NanoCpus = p.NanoCpus;
+  if (p.CpuPeriod) next.CpuPeriod = p.CpuPeriod;
+  if (p.CpuQuota) next.CpuQuota = p.CpuQuota;
+  if (patch.CpusetCpus) next.CpusetCpus = patch.CpusetCpus;
+  if (patch.CpusetMems) next.CpusetMems = patch.CpusetMems;
+  if (p.Memory) {
+    if (cur.MemorySwap > 0 && p.Memory > cur.MemorySwap && p.MemorySwap === 0) {
+      throw cannot('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+    }
+    next.Memory = p.Memory;
+  }
+  if (p.MemorySwap) next.MemorySwap = p.MemorySwap;
+  if (p.MemoryReservation) next.MemoryReservation = p.MemoryReservation;
+  if (patch.PidsLimit !== undefined && patch.PidsLimit !== null) next.PidsLimit = patch.PidsLimit;
+  const policy = patch.RestartPolicy;
+  if (policy && policy.Name) {
+    if (cur.AutoRemove) throw cannot('Restart policy cannot be updated because AutoRemove is enabled for the container');
+    next.RestartPolicy = { Name: policy.Name, MaximumRetryCount: policy.MaximumRetryCount ?? 0 };
+    if (!POLICIES.has(next.RestartPolicy.Name)) throw invalidArgument(`invalid restart policy '${next.RestartPolicy.Name}'`);
+    if (next.RestartPolicy.MaximumRetryCount < 0) throw invalidArgument('invalid value for maximum retry count: must be greater than or equal to 0');
+    if (next.RestartPolicy.MaximumRetryCount > 0 && next.RestartPolicy.Name !== 'on-failure') {
+      throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+    }
+  }
+  if (next.Memory > 0 && next.MemorySwap > 0 && next.MemorySwap < next.Memory) {
+    throw cannot('Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time');
+  }
+  return next;
 }
 
 const POLICIES = new Set(['', 'no', 'always', 'on-failure', 'unless-stopped']);

@@ -214,6 +214,12 @@ export class ConmonRuntime implements Runtime {
   }
 
   async delete(id: string, force = false): Promise<void> {
+    // runc keeps a state directory per container; without one there is nothing to delete.
+    const known = await fs.access(join(this.paths.root, id)).then(() => true, () => false);
+    if (!known) {
+      await fs.rm(join(this.paths.socketDir, socketKey(id)), { force: true, recursive: true });
+      return;
+    }
     try {
       await run(this.paths.runc, this.runc('delete', ...(force ? ['--force'] : []), id));
     } catch (err) {
