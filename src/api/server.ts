@@ -15,6 +15,8 @@ import { Router } from './router.js';
 import { imageRoutes } from './routes/images.js';
 import { containerRoutes } from './routes/containers.js';
 import { execRoutes } from './routes/exec.js';
+import { fileRoutes } from './routes/files.js';
+import { statsRoutes } from './routes/stats.js';
 import { eventRoutes } from './routes/events.js';
 import { systemRoutes } from './routes/system.js';
 import { API_VERSION, splitVersion } from './version.js';
@@ -37,6 +39,8 @@ export function buildRouter(engine: Engine): Router {
   imageRoutes(r, engine);
   containerRoutes(r, engine);
   execRoutes(r, engine);
+  fileRoutes(r, engine);
+  statsRoutes(r, engine);
   eventRoutes(r, engine);
   return r;
 }

@@ -7,6 +7,9 @@ import { Events } from '../engine/events.js';
 import { ImageService } from '../engine/images.js';
 import { ContainerService } from '../engine/containers.js';
 import { ExecService } from '../engine/exec.js';
+import { FileService } from '../engine/files.js';
+import { CommitService } from '../engine/commit.js';
+import { HealthMonitor } from '../engine/health.js';
 import { ConmonRuntime } from '../runtime/conmon.js';
 import { SqliteContainers } from '../store/containers.js';
 import { constants as fsConstants, existsSync } from 'node:fs';
@@ -80,8 +83,9 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
   const containersRoot = join(cfg.dataRoot, 'containers');
   await fs.mkdir(containersRoot, { recursive: true, mode: 0o710 });
   const initPath = ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p));
+  const containerStore = new SqliteContainers(db);
   const containers = new ContainerService({
-    store: new SqliteContainers(db),
+    store: containerStore,
     snapshots,
     runtime,
     images: imageService,
@@ -91,8 +95,14 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     ...(initPath ? { initPath } : {}),
   });
   imageService.setUsers(containers);
+  const exec = new ExecService(containers, runtime, events);
+  const health = new HealthMonitor({ exec, store: containerStore, events, log });
+  containers.onStarted = (id) => health.start(id);
+  containers.onStopped = (id) => health.stop(id);
   await containers.restore();
   containers.watch();
+  // Containers still running from before the daemon started get their health checks back.
+  for (const c of containerStore.list()) if (c.state.Status === 'running' || c.state.Status === 'paused') health.start(c.id, true);
 
   const engine: Engine = {
     identity: {
@@ -111,12 +121,16 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     events,
     images: imageService,
     containers,
-    exec: new ExecService(containers, runtime, events),
+    exec,
+    files: new FileService({ containers, snapshots, events }),
+    commit: new CommitService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events }),
+    health,
   };
   return {
     engine,
     db,
     close: () => {
+      health.close();
       containers.close();
       db.close();
     },

@@ -1,11 +1,14 @@
 /** The engine: every resource service, composed once by the daemon and handed to the API. */
 export type { ProgressEvent } from '../core/progress.js';
-export type { ContainerRecord } from '../core/containers.js';
+export type { ContainerRecord, HostConfig } from '../core/containers.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
 import type { ContainerService } from './containers.js';
 import type { ExecService } from './exec.js';
 import type { HostFacts } from './system.js';
+import type { FileService } from './files.js';
+import type { CommitService } from './commit.js';
+import type { HealthMonitor } from './health.js';
 
 export interface EngineIdentity {
   /** Stable daemon ID, kept in the data root. */
@@ -29,4 +32,7 @@ export interface Engine {
   images: ImageService;
   containers: ContainerService;
   exec: ExecService;
+  health: HealthMonitor;
+  files: FileService;
+  commit: CommitService;
 }

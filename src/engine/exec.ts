@@ -139,6 +139,12 @@ export class ExecService {
     await s.resize(height, width);
   }
 
+  /** Drops a finished session (health probes are not kept). */
+  forget(id: string): void {
+    const s = this.sessions.get(id);
+    if (s && !s.running) this.sessions.delete(id);
+  }
+
   /** Sessions of a container, for inspect's ExecIDs. */
   ofContainer(containerId: string): string[] {
     return [...this.sessions.values()].filter((s) => s.containerId === containerId).map((s) => s.id);
