@@ -27,6 +27,7 @@ import { parseUlimit } from '../runtime/ulimit.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
 import { randomName, validateName } from './names.js';
+import { diskUsage } from '../lib/fsutil.js';
 import { logSize, readLogBytes } from './logs.js';
 
 export interface ContainerDeps {
@@ -491,6 +492,20 @@ export class ContainerService {
     c.name = name;
     this.save(c);
     this.publish(c, 'rename', { oldName: `/${old}` });
+  }
+
+  /** Bytes in the container's writable layer, and with its image's layers (docker's SizeRw, SizeRootFs). */
+  async sizes(ref: string): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const c = this.get(ref);
+    const rw = this.deps.snapshots.getRw(c.id);
+    const sizeRw = rw ? await diskUsage(rw.upper) : 0;
+    let image = 0;
+    try {
+      image = (await this.deps.images.view(this.deps.images.resolve(c.image))).size;
+    } catch {
+      // The image is gone; docker reports the writable layer alone then.
+    }
+    return { SizeRw: sizeRw, SizeRootFs: sizeRw + image };
   }
 
   /** `docker top`: the host's ps output, limited to the container's processes. */

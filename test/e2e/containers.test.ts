@@ -153,6 +153,46 @@ describe('docker CLI against berthd: containers', () => {
     assert.match(stopped.stderr, /No such container: nosuch/);
   });
 
+  test('restart policies restart with a RestartCount; on-failure:N stops after N; --init runs docker-init as pid 1', async () => {
+    docker(d, ['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 1']);
+    let state = '';
+    for (let i = 0; i < 60; i++) {
+      state = docker(d, ['inspect', '--format', '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}', 'flaky']).stdout.trim();
+      if (state === 'exited 2 1') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(state, 'exited 2 1');
+    docker(d, ['run', '-d', '--name', 'always', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 0.2; exit 0']);
+    let count = 0;
+    for (let i = 0; i < 60 && count < 2; i++) {
+      count = Number(docker(d, ['inspect', '--format', '{{.RestartCount}}', 'always']).stdout.trim());
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(count >= 2, `restarted ${count} times`);
+    assert.equal(docker(d, ['stop', '-t', '1', 'always']).code, 0);
+    const afterStop = docker(d, ['inspect', '--format', '{{.State.Status}}', 'always']).stdout.trim();
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(docker(d, ['inspect', '--format', '{{.State.Status}}', 'always']).stdout.trim(), afterStop, 'a stopped container stays stopped');
+    assert.equal(docker(d, ['rm', '-f', 'flaky', 'always']).code, 0);
+    const bad = docker(d, ['run', '--rm', '--restart', 'always', 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /conflicting options: cannot specify both --restart and --rm|can't create 'AutoRemove' container with restart policy/);
+    if (existsSync('/usr/bin/tini-static')) {
+      const init = docker(d, ['run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']);
+      assert.equal(init.code, 0, init.stderr);
+      assert.match(init.stdout, /^\/sbin\/docker-init -- sh -c/);
+    }
+  });
+
+  test('ps -s and info count containers', () => {
+    docker(d, ['run', '--name', 'sized', 'busybox', 'sh', '-c', 'head -c 100000 /dev/zero > /blob']);
+    const ps = docker(d, ['ps', '-a', '-s', '--format', '{{.Names}} {{.Size}}', '--filter', 'name=sized']);
+    assert.match(ps.stdout, /^sized 10[0-9]kB \(virtual 2\.\d+MB\)\n$/);
+    const info = docker(d, ['info', '--format', '{{.Containers}} {{.ContainersStopped}}']);
+    assert.match(info.stdout, /^[1-9]\d* [1-9]\d*\n$/);
+    assert.equal(docker(d, ['rm', 'sized']).code, 0);
+  });
+
   test('live restore: a container survives SIGKILL of berthd and is still managed after restart', async () => {
     const id = docker(d, ['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do echo alive; sleep 0.2; done']).stdout.trim();
     const quick = docker(d, ['run', '-d', '--name', 'quick', 'busybox', 'sh', '-c', 'sleep 1; exit 42']).stdout.trim();

@@ -73,12 +73,22 @@ async function list(engine: Engine, ctx: Ctx): Promise<void> {
     });
   }
   if (limit > 0) items = items.slice(0, limit);
-  ctx.send(200, items.map((c) => containerSummary(c, imageName(engine, c.image, c.config.Image))));
+  const withSize = ctx.bool('size');
+  ctx.send(
+    200,
+    await Promise.all(
+      items.map(async (c) => ({
+        ...containerSummary(c, imageName(engine, c.image, c.config.Image)),
+        ...(withSize ? await engine.containers.sizes(c.id) : {}),
+      })),
+    ),
+  );
 }
 
-function inspect(engine: Engine, ctx: Ctx): void {
+async function inspect(engine: Engine, ctx: Ctx): Promise<void> {
   const c = engine.containers.get(ctx.params.id!);
-  ctx.send(200, containerInspect(c, { dir: engine.containers.dir(c), logPath: engine.containers.logPath(c), rootfs: engine.containers.layerPaths(c.id) }));
+  const body = containerInspect(c, { dir: engine.containers.dir(c), logPath: engine.containers.logPath(c), rootfs: engine.containers.layerPaths(c.id) });
+  ctx.send(200, ctx.bool('size') ? { ...body, ...(await engine.containers.sizes(c.id)) } : body);
 }
 
 async function wait(engine: Engine, ctx: Ctx): Promise<void> {

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import type { Router } from '../router.js';
 import { API_VERSION, MIN_API_VERSION, lessThan } from '../version.js';
 import { imageSummary } from '../wire/images.js';
+import { containerSummary } from '../wire/containers.js';
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
 
@@ -54,12 +55,15 @@ async function info(engine: Engine, ctx: Ctx): Promise<void> {
   const id = engine.identity;
   const h = engine.host;
   const images = engine.images.count();
+  const containers = engine.containers.list();
+  const running = containers.filter((c) => c.state.Status === 'running' || c.state.Status === 'restarting').length;
+  const paused = containers.filter((c) => c.state.Status === 'paused').length;
   ctx.send(200, {
     ID: id.id,
-    Containers: 0,
-    ContainersRunning: 0,
-    ContainersPaused: 0,
-    ContainersStopped: 0,
+    Containers: containers.length,
+    ContainersRunning: running,
+    ContainersPaused: paused,
+    ContainersStopped: containers.length - running - paused,
     Images: images,
     Driver: 'overlay2',
     DriverStatus: [
@@ -158,7 +162,12 @@ async function systemDf(engine: Engine, ctx: Ctx): Promise<void> {
   const body: Record<string, unknown> = {
     LayersSize: engine.images.layersSize(),
     Images: images,
-    Containers: [],
+    Containers: await Promise.all(
+      engine.containers.list().map(async (c) => ({
+        ...containerSummary(c, c.config.Image),
+        ...(await engine.containers.sizes(c.id)),
+      })),
+    ),
     Volumes: [],
     BuildCache: [],
   };
