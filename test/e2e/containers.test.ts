@@ -203,6 +203,9 @@ describe('docker CLI against berthd: containers', () => {
     assert.equal(docker(d, ['inspect', '--format', '{{.State.Status}}', 'survivor']).stdout.trim(), 'running');
     assert.equal(docker(d, ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'quick']).stdout.trim(), 'exited 42');
     assert.match(docker(d, ['logs', '--tail', '1', 'survivor']).stdout, /^alive\n$/);
+    const exec = docker(d, ['exec', 'survivor', 'sh', '-c', 'echo still-here; exit 5']);
+    assert.equal(exec.code, 5);
+    assert.equal(exec.stdout, 'still-here\n');
     assert.equal(docker(d, ['stop', 'survivor']).code, 0);
     assert.equal(docker(d, ['inspect', '--format', '{{.State.ExitCode}}', id]).stdout.trim(), '0');
     assert.equal(docker(d, ['rm', 'survivor', 'quick']).code, 0);
