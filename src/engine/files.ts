@@ -6,6 +6,7 @@
  * files. The writable layer is mounted for the duration of an operation when
  * the container is not running.
  */
+import { resolveInRoot } from '../lib/fsutil.js';
 import * as fss from 'node:fs';
 import { promises as fs, constants as fsc, type BigIntStats } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -90,42 +91,6 @@ export function rfc3339Nano(sec: bigint, nsec: bigint): string {
   const base = new Date(Number(sec) * 1000).toISOString().slice(0, 19);
   const frac = nsec === 0n ? '' : `.${nsec.toString().padStart(9, '0').replace(/0+$/, '')}`;
   return `${base}${frac}Z`;
-}
-
-/**
- * The host path of `path` inside `root`, symlinks resolved as if root were /
- * (absolute targets and `..` stay inside root). With `followLast` false a
- * symlink as the last component is kept. Undefined when a part is missing.
- */
-export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string | undefined> {
-  let rest = path.split('/').filter((p) => p !== '' && p !== '.');
-  let done: string[] = [];
-  let links = 0;
-  while (rest.length > 0) {
-    const part = rest.shift()!;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const full = join(root, ...done, part);
-    let st;
-    try {
-      st = await fs.lstat(full);
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw err;
-    }
-    if (!st.isSymbolicLink() || (!followLast && rest.length === 0)) {
-      done.push(part);
-      continue;
-    }
-    if (++links > 255) return undefined;
-    const target = await fs.readlink(full);
-    if (target.startsWith('/')) done = [];
-    rest = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...rest];
-  }
-  return join(root, ...done);
 }
 
 /** The container path for a host path under root. */

@@ -85,3 +85,39 @@ export async function diskUsage(dir: string): Promise<number> {
   await walk(dir);
   return total;
 }
+
+/**
+ * The host path of `path` inside `root`, symlinks resolved as if root were /
+ * (absolute targets and `..` stay inside root). With `followLast` false a
+ * symlink as the last component is kept. Undefined when a part is missing.
+ */
+export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string | undefined> {
+  let rest = path.split('/').filter((p) => p !== '' && p !== '.');
+  let done: string[] = [];
+  let links = 0;
+  while (rest.length > 0) {
+    const part = rest.shift()!;
+    if (part === '..') {
+      done.pop();
+      continue;
+    }
+    const full = join(root, ...done, part);
+    let st;
+    try {
+      st = await fs.lstat(full);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw err;
+    }
+    if (!st.isSymbolicLink() || (!followLast && rest.length === 0)) {
+      done.push(part);
+      continue;
+    }
+    if (++links > 255) return undefined;
+    const target = await fs.readlink(full);
+    if (target.startsWith('/')) done = [];
+    rest = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...rest];
+  }
+  return join(root, ...done);
+}

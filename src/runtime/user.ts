@@ -4,8 +4,8 @@
  * `name:gid`, `uid:group`, `:group`, or empty for root. Symlinks in the
  * image are followed as if the rootfs were /, so they never reach host files.
  */
+import { resolveInRoot } from '../lib/fsutil.js';
 import { constants, promises as fs } from 'node:fs';
-import { join } from 'node:path';
 import { errnoCode, invalidArgument } from '../lib/errors.js';
 
 export interface ResolvedUser {
@@ -125,39 +125,6 @@ export function additionalGroups(names: string[], group: string | undefined): nu
   return gids;
 }
 
-/**
- * The host path of `path` inside `root`, resolving symlinks as if root were /
- * (absolute targets and .. stay inside root). Undefined when a part is missing.
- */
-export async function resolveInRoot(root: string, path: string): Promise<string | undefined> {
-  let rest = path.split('/').filter((p) => p !== '' && p !== '.');
-  let done: string[] = [];
-  let links = 0;
-  while (rest.length > 0) {
-    const part = rest.shift()!;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const full = join(root, ...done, part);
-    let st;
-    try {
-      st = await fs.lstat(full);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
-      throw err;
-    }
-    if (!st.isSymbolicLink()) {
-      done.push(part);
-      continue;
-    }
-    if (++links > 255) return undefined;
-    const target = await fs.readlink(full);
-    if (target.startsWith('/')) done = [];
-    rest = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...rest];
-  }
-  return join(root, ...done);
-}
 
 /** A file of the image's, or undefined unless it is a regular file inside root. */
 export async function readInRoot(root: string, path: string): Promise<string | undefined> {
