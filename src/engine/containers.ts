@@ -635,12 +635,14 @@ export class ContainerService {
       if (!cur || cur.state.Status !== 'restarting') return;
       cur.restartCount++;
       this.run(cur).catch((err: unknown) => {
+        this.deps.log.warn('restart failed', { container: c.id, error: String(err) });
         const failedRun = this.deps.store.get(c.id);
         if (failedRun) {
           failedRun.state.Status = 'exited';
           this.save(failedRun);
+          // A failed start counts as a failed run: the policy decides whether to try again.
+          this.maybeRestart(failedRun, 0);
         }
-        this.deps.log.warn('restart failed', { container: c.id, error: String(err) });
       });
     }, backoff);
     this.restartTimers.set(c.id, timer);
