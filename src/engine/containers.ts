@@ -28,6 +28,7 @@ import type { Events } from './events.js';
 import type { ImageService } from './images.js';
 import { randomName, validateName } from './names.js';
 import { diskUsage } from '../lib/fsutil.js';
+import { KeyedMutex } from '../lib/lock.js';
 import { logSize, readLogBytes } from './logs.js';
 
 export interface ContainerDeps {
@@ -79,6 +80,7 @@ export class ContainerService {
   private readonly pendingAttach = new Map<string, AttachSink[]>();
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly exiting = new Set<string>();
+  private readonly lifecycle = new KeyedMutex();
   private stopWatch: (() => void) | undefined;
   /** Called after a container started running (the health monitor hooks in here). */
   onStarted: ((id: string) => void) | undefined;
@@ -208,7 +210,12 @@ export class ContainerService {
     }
   }
 
-  private async run(c: ContainerRecord): Promise<void> {
+  /** Starts and exit handling of one container never interleave (a quick exit races its own start otherwise). */
+  private run(c: ContainerRecord): Promise<void> {
+    return this.lifecycle.run(c.id, () => this.runLocked(c));
+  }
+
+  private async runLocked(c: ContainerRecord): Promise<void> {
     const dir = this.dir(c);
     const { runtime, snapshots } = this.deps;
     let created: { pid: number } | undefined;
@@ -589,7 +596,11 @@ export class ContainerService {
     for (const t of this.restartTimers.values()) clearTimeout(t);
   }
 
-  private async handleExit(id: string): Promise<void> {
+  private handleExit(id: string): Promise<void> {
+    return this.lifecycle.run(id, () => this.handleExitLocked(id));
+  }
+
+  private async handleExitLocked(id: string): Promise<void> {
     if (this.exiting.has(id)) return;
     const c = this.deps.store.get(id);
     if (!c || (c.state.Status !== 'running' && c.state.Status !== 'paused')) return;
