@@ -72,6 +72,8 @@ export interface Runtime {
   monitorPid(id: string): Promise<number | undefined>;
   exec(id: string, opts: ExecOptions): Promise<ExecSession>;
   update(id: string, resourcesJson: string): Promise<void>;
+  /** Makes the monitor reopen the log file (after the daemon rotated it). */
+  reopenLog(id: string): Promise<void>;
   /** PIDs of every process in the container, as the host sees them. */
   pids(id: string): Promise<number[]>;
 }

@@ -29,7 +29,7 @@ import type { ImageService } from './images.js';
 import { randomName, validateName } from './names.js';
 import { diskUsage } from '../lib/fsutil.js';
 import { KeyedMutex } from '../lib/lock.js';
-import { logSize, readLogBytes } from './logs.js';
+import { logSize, readLogBytes, rotateLog } from './logs.js';
 
 export interface ContainerDeps {
   store: ContainerStore;
@@ -81,6 +81,7 @@ export class ContainerService {
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
   private readonly exiting = new Set<string>();
   private readonly lifecycle = new KeyedMutex();
+  private readonly logRotators = new Map<string, NodeJS.Timeout>();
   private stopWatch: (() => void) | undefined;
   /** Called after a container started running (the health monitor hooks in here). */
   onStarted: ((id: string) => void) | undefined;
@@ -210,6 +211,32 @@ export class ContainerService {
     }
   }
 
+  /** Rotates the log of a running container whose log options ask for several files. */
+  private watchLog(c: ContainerRecord): void {
+    const maxFiles = logMaxFile(c.hostConfig);
+    const maxSize = logSizeMax(c.hostConfig);
+    if (maxFiles <= 1 || !maxSize || this.logRotators.has(c.id)) return;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      rotateLog(this.logPath(c), maxSize, maxFiles)
+        .then((rotated) => (rotated ? this.deps.runtime.reopenLog(c.id) : undefined))
+        .catch((err: unknown) => this.deps.log.warn('log rotation failed', { container: c.id, error: String(err) }))
+        .finally(() => {
+          busy = false;
+        });
+    }, 500);
+    timer.unref();
+    this.logRotators.set(c.id, timer);
+  }
+
+  private unwatchLog(id: string): void {
+    const timer = this.logRotators.get(id);
+    if (timer) clearInterval(timer);
+    this.logRotators.delete(id);
+  }
+
   /** Starts and exit handling of one container never interleave (a quick exit races its own start otherwise). */
   private run(c: ContainerRecord): Promise<void> {
     return this.lifecycle.run(c.id, () => this.runLocked(c));
@@ -231,7 +258,8 @@ export class ContainerService {
         logPath: this.logPath(c),
         tty: c.config.Tty,
         stdin: c.config.OpenStdin,
-        logSizeMax: logSizeMax(c.hostConfig),
+        // With several files berthd rotates; with one, conmon truncates in place.
+        ...(logMaxFile(c.hostConfig) > 1 ? {} : { logSizeMax: logSizeMax(c.hostConfig) }),
       });
     } catch (err) {
       await snapshots.unmountRw(c.id).catch(() => undefined);
@@ -263,6 +291,7 @@ export class ContainerService {
       OOMKilled: false,
     };
     this.save(c);
+    this.watchLog(c);
     this.publish(c, 'start');
     this.onStarted?.(c.id);
     // The process may have exited before the state was read.
@@ -593,6 +622,7 @@ export class ContainerService {
 
   close(): void {
     this.stopWatch?.();
+    for (const id of [...this.logRotators.keys()]) this.unwatchLog(id);
     for (const t of this.restartTimers.values()) clearTimeout(t);
   }
 
@@ -602,6 +632,7 @@ export class ContainerService {
 
   private async handleExitLocked(id: string): Promise<void> {
     if (this.exiting.has(id)) return;
+    this.unwatchLog(id);
     const c = this.deps.store.get(id);
     if (!c || (c.state.Status !== 'running' && c.state.Status !== 'paused')) return;
     const code = await this.deps.runtime.exitCode(id);
@@ -698,6 +729,7 @@ export class ContainerService {
     await fs.rm(this.dir(c), { recursive: true, force: true });
     this.deps.store.delete(c.id);
     this.pendingAttach.delete(c.id);
+    this.unwatchLog(c.id);
     this.publish(cur, 'destroy');
     this.settle(c.id, result(cur), true);
   }
@@ -750,6 +782,7 @@ export class ContainerService {
         c.state.Status = state.status === 'paused' ? 'paused' : 'running';
         c.state.Pid = state.pid;
         this.save(c);
+        this.watchLog(c);
         continue;
       }
       if (code === undefined) {
@@ -951,6 +984,8 @@ function validateHostConfig(h: HostConfig): void {
   for (const u of h.Ulimits ?? []) parseUlimit(`${u.Name}=${u.Soft}:${u.Hard}`);
   for (const [dest, opts] of Object.entries(h.Tmpfs ?? {})) parseTmpfs(opts ? `${dest}:${opts}` : dest);
   for (const b of h.Binds ?? []) parseBind(b);
+  logMaxFile(h);
+  logSizeMax(h);
   const log = h.LogConfig.Type;
   if (!['k8s-file', 'json-file', 'local', 'none', ''].includes(log)) throw invalidArgument(`failed to create task for container: logger: no log driver named '${log}' is registered`);
 }
@@ -963,6 +998,14 @@ function parseBind(spec: string): UserMount {
   const [source, destination, mode = ''] = parts;
   if (!destination!.startsWith('/')) throw invalidArgument(`invalid mount config: invalid mount path: '${destination}' mount path must be absolute`);
   return { type: 'bind', source: source!, destination: destination!, readonly: mode.split(',').includes('ro') };
+}
+
+function logMaxFile(h: HostConfig): number {
+  const v = h.LogConfig.Config['max-file'];
+  if (v === undefined || v === '') return 1;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw invalidArgument(`invalid value for max-file: ${v}`);
+  return n;
 }
 
 function logSizeMax(h: HostConfig): number | undefined {

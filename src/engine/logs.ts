@@ -44,16 +44,38 @@ export function formatNano(t: bigint): string {
   return `${new Date(Number(secs) * 1000).toISOString().slice(0, 19)}.${nanos}Z`;
 }
 
+/** The log and its rotated predecessors (`path.1` is the newest of those), oldest first. */
+export async function logFiles(path: string): Promise<string[]> {
+  const files: string[] = [];
+  for (let i = 1; await fs.access(`${path}.${i}`).then(() => true, () => false); i++) files.unshift(`${path}.${i}`);
+  if (await fs.access(path).then(() => true, () => false)) files.push(path);
+  return files;
+}
+
 export async function readLog(path: string): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
-  const exists = await fs.access(path).then(() => true, () => false);
-  if (!exists) return out;
-  const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of rl) {
-    const e = parseLine(line);
-    if (e) out.push(e);
+  for (const file of await logFiles(path)) {
+    const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+    for await (const line of rl) {
+      const e = parseLine(line);
+      if (e) out.push(e);
+    }
   }
   return out;
+}
+
+/**
+ * Rotates a log past `maxSize` bytes, keeping `maxFiles` files in all:
+ * `path` becomes `path.1`, `path.1` becomes `path.2`, and so on; the oldest
+ * beyond the count is deleted. Returns true when it rotated.
+ */
+export async function rotateLog(path: string, maxSize: number, maxFiles: number): Promise<boolean> {
+  const size = await logSize(path);
+  if (size < maxSize) return false;
+  await fs.rm(`${path}.${maxFiles - 1}`, { force: true });
+  for (let i = maxFiles - 2; i >= 1; i--) await fs.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => undefined);
+  await fs.rename(path, `${path}.1`);
+  return true;
 }
 
 /**

@@ -244,6 +244,10 @@ export class ConmonRuntime implements Runtime {
     await writeCtl(join(link, 'ctl'), `1 ${height} ${width}\n`);
   }
 
+  async reopenLog(id: string): Promise<void> {
+    await writeCtl(join(this.paths.socketDir, socketKey(id), 'ctl'), '2 0 0\n');
+  }
+
   async exitCode(id: string): Promise<number | undefined> {
     try {
       const text = (await fs.readFile(join(this.paths.exitDir, id), 'utf8')).trim();

@@ -1,7 +1,7 @@
 /** The real docker CLI runs containers on berthd: runc under conmon, on overlay. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { berth, cleanup, docker, startDaemon, type Daemon } from '../helpers/daemon.js';
 
@@ -182,6 +182,21 @@ describe('docker CLI against berthd: containers', () => {
       assert.equal(init.code, 0, init.stderr);
       assert.match(init.stdout, /^\/sbin\/docker-init -- sh -c/);
     }
+  });
+
+  test('--log-opt max-size with max-file rotates the log and keeps that many files', async () => {
+    const id = docker(d, ['run', '-d', '--log-opt', 'max-size=10k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c',
+      'i=0; while [ $i -lt 3000 ]; do echo line-$i; i=$((i+1)); [ $((i % 100)) = 0 ] && sleep 0.1; done']).stdout.trim();
+    assert.equal(docker(d, ['wait', id]).stdout.trim(), '0');
+    const files = readdirSync(`${d.dataRoot}/containers/${id}`).filter((f) => f.startsWith('container.log'));
+    assert.ok(files.length >= 2 && files.length <= 3, files.join(' '));
+    const lines = docker(d, ['logs', id]).stdout.trim().split('\n');
+    assert.ok(lines.length < 3000, `${lines.length} lines kept`);
+    assert.equal(lines.at(-1), 'line-2999');
+    const bad = docker(d, ['run', '--rm', '--log-opt', 'max-file=0', 'busybox', 'true']);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid value for max-file: 0/);
+    assert.equal(docker(d, ['rm', id]).code, 0);
   });
 
   test('ps -s and info count containers', () => {
