@@ -650,7 +650,7 @@ export class ContainerService {
       const r = result(current);
       this.settle(id, r, false);
       if (current.hostConfig.AutoRemove) {
-        await this.remove(id, { force: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { container: id, error: String(err) }));
+        await this.remove(id, { force: true, background: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { container: id, error: String(err) }));
         return;
       }
       this.maybeRestart(current, Date.now() - startedAt);
@@ -692,7 +692,13 @@ export class ContainerService {
 
   // ── remove ──
 
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  /**
+   * Removes a container. With `background`, the record goes at once and the
+   * runtime state, writable layer and files are cleaned up after (the
+   * auto-removal of `run --rm`, whose client waits for the removal); a crash
+   * in between leaves orphans that `restore` removes.
+   */
+  async remove(ref: string, opts: { force?: boolean; background?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
     const active = c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
     if (active && !opts.force) {
@@ -722,16 +728,37 @@ export class ContainerService {
       }
     }
     const cur = this.deps.store.get(c.id) ?? c;
-    cur.state.Status = 'removing';
-    this.save(cur);
-    await this.deps.runtime.delete(c.id, true).catch(() => undefined);
-    await this.deps.snapshots.removeRw(c.id);
-    await fs.rm(this.dir(c), { recursive: true, force: true });
+    const cleanup = async () => {
+      await this.deps.runtime.delete(c.id, true).catch(() => undefined);
+      await this.deps.snapshots.removeRw(c.id);
+      await fs.rm(this.dir(c), { recursive: true, force: true });
+    };
+    if (!opts.background) {
+      cur.state.Status = 'removing';
+      this.save(cur);
+      await cleanup();
+    }
     this.deps.store.delete(c.id);
     this.pendingAttach.delete(c.id);
     this.unwatchLog(c.id);
     this.publish(cur, 'destroy');
     this.settle(c.id, result(cur), true);
+    if (opts.background) {
+      await cleanup().catch((err: unknown) => this.deps.log.warn('cleanup after removal failed', { container: c.id, error: String(err) }));
+    }
+  }
+
+  /** Removes what a crash left of containers that no longer have a record. */
+  private async removeOrphans(): Promise<void> {
+    for (const rw of this.deps.snapshots.listRw()) {
+      if (!this.deps.store.get(rw.id)) {
+        await this.deps.runtime.delete(rw.id, true).catch(() => undefined);
+        await this.deps.snapshots.removeRw(rw.id).catch(() => undefined);
+      }
+    }
+    for (const name of await fs.readdir(this.deps.root).catch(() => [] as string[])) {
+      if (/^[a-f0-9]{64}$/.test(name) && !this.deps.store.get(name)) await fs.rm(join(this.deps.root, name), { recursive: true, force: true });
+    }
   }
 
   async prune(filters: Map<string, string[]>): Promise<{ deleted: string[]; reclaimed: number }> {
@@ -764,6 +791,7 @@ export class ContainerService {
    * apply as docker applies them at daemon start.
    */
   async restore(): Promise<void> {
+    await this.removeOrphans();
     for (const c of this.deps.store.list()) {
       if (c.state.Status === 'removing') {
         await this.remove(c.id, { force: true }).catch(() => undefined);
