@@ -4,7 +4,7 @@
  * ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR.
  */
 import { invalidArgument } from '../lib/errors.js';
-import type { ContainerDefaults } from '../oci/image.js';
+import { mergeEnv, type ContainerDefaults } from '../oci/image.js';
 
 const ALLOWED = new Set(['cmd', 'entrypoint', 'env', 'expose', 'healthcheck', 'label', 'onbuild', 'stopsignal', 'user', 'volume', 'workdir']);
 
@@ -72,12 +72,6 @@ function commandForm(rest: string, shell: string[]): string[] {
   return parseJsonArray(rest) ?? [...shell, rest.trim()];
 }
 
-/** Replaces a variable in place, as docker does, or appends it. */
-function setEnv(env: string[], key: string, value: string): string[] {
-  const entry = `${key}=${value}`;
-  const i = env.findIndex((e) => e.split('=')[0] === key);
-  return i < 0 ? [...env, entry] : env.map((e, j) => (j === i ? entry : e));
-}
 
 /** Applies one change line to a copy of `config`. */
 export function applyChange(config: ContainerDefaults, line: string): ContainerDefaults {
@@ -97,7 +91,7 @@ export function applyChange(config: ContainerDefaults, line: string): ContainerD
       break;
     case 'env': {
       let env = [...(config.Env ?? [])];
-      for (const [k, v] of parseKeyValues(rest, 'ENV')) env = setEnv(env, k, v);
+      for (const [k, v] of parseKeyValues(rest, 'ENV')) env = mergeEnv(env, [`${k}=${v}`]);
       out.Env = env;
       break;
     }

@@ -73,6 +73,16 @@ export interface HostConfig {
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
+/** The container's process exists: running, or frozen by pause. */
+export function hasProcess(status: ContainerStatus): boolean {
+  return status === 'running' || status === 'paused';
+}
+
+/** Running, frozen, or about to run again: what `ps` lists by default and `rm` refuses without force. */
+export function isActive(status: ContainerStatus): boolean {
+  return hasProcess(status) || status === 'restarting';
+}
+
 export interface HealthState {
   Status: 'starting' | 'healthy' | 'unhealthy' | 'none';
   FailingStreak: number;

@@ -12,6 +12,7 @@ import { CommitService } from '../engine/commit.js';
 import { HealthMonitor } from '../engine/health.js';
 import { ConmonRuntime } from '../runtime/conmon.js';
 import { SqliteContainers } from '../store/containers.js';
+import { hasProcess } from '../core/containers.js';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import { hostFacts } from '../engine/system.js';
 import { RWLock } from '../lib/lock.js';
@@ -102,7 +103,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
   await containers.restore();
   containers.watch();
   // Containers still running from before the daemon started get their health checks back.
-  for (const c of containerStore.list()) if (c.state.Status === 'running' || c.state.Status === 'paused') health.start(c.id, true);
+  for (const c of containerStore.list()) if (hasProcess(c.state.Status)) health.start(c.id, true);
 
   const engine: Engine = {
     identity: {

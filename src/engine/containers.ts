@@ -8,14 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
-import type { ContainerConfig, ContainerRecord, ContainerStore, HostConfig } from '../core/containers.js';
+import { hasProcess, isActive, type ContainerConfig, type ContainerRecord, type ContainerStore, type HostConfig } from '../core/containers.js';
 import type { AttachStream, Runtime } from '../core/runtime.js';
 import type { Snapshotter } from '../core/snapshots.js';
 
 import { BerthError, conflict, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { chainId } from '../oci/chain.js';
-import type { ImageConfig } from '../oci/image.js';
+import { mergeEnv, type ImageConfig } from '../oci/image.js';
 import { buildSpec } from '../runtime/spec.js';
 import { hostFacts } from '../runtime/host.js';
 import { resources } from '../runtime/resources.js';
@@ -25,6 +25,7 @@ import { resolveUser } from '../runtime/user.js';
 import { parseTmpfs, type UserMount } from '../runtime/mounts.js';
 import { parseUlimit } from '../runtime/ulimit.js';
 import type { Events } from './events.js';
+import { matchesLabels } from './filters.js';
 import type { ImageService } from './images.js';
 import { randomName, validateName } from './names.js';
 import { diskUsage } from '../lib/fsutil.js';
@@ -194,7 +195,7 @@ export class ContainerService {
 
   async start(ref: string): Promise<void> {
     const c = this.get(ref);
-    if (c.state.Status === 'running' || c.state.Status === 'paused') throw new BerthError('NotModified', 'container already started');
+    if (hasProcess(c.state.Status)) throw new BerthError('NotModified', 'container already started');
     if (c.state.Status === 'removing' || c.state.Status === 'dead') throw failedPrecondition(`container ${c.id} is marked for removal and cannot be started`);
     const timer = this.restartTimers.get(c.id);
     if (timer) {
@@ -357,7 +358,7 @@ export class ContainerService {
   /** Connects a sink: now when the container runs, else at its next start. */
   async attach(ref: string, sink: AttachSink): Promise<void> {
     const c = this.get(ref);
-    if (c.state.Status === 'running' || c.state.Status === 'paused') {
+    if (hasProcess(c.state.Status)) {
       const offset = await logSize(this.logPath(c));
       const stream = await this.deps.runtime.attach(c.id);
       this.wire(c, stream, sink, offset);
@@ -435,7 +436,7 @@ export class ContainerService {
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.get(ref);
     const sig = parseSignal(signal);
-    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
+    if (!hasProcess(c.state.Status)) throw conflict(`Cannot kill container: ${ref}: Container ${c.id} is not running`);
     this.publish(c, 'kill', { signal: String(sig) });
     if (sig === 9 && c.state.Status === 'paused') await this.deps.runtime.resume(c.id).catch(() => undefined);
     await this.deps.runtime.kill(c.id, sig);
@@ -452,7 +453,7 @@ export class ContainerService {
       c.manuallyStopped = true;
       this.save(c);
     }
-    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw new BerthError('NotModified', 'container already stopped');
+    if (!hasProcess(c.state.Status)) throw new BerthError('NotModified', 'container already stopped');
     c.manuallyStopped = true;
     this.save(c);
     const sig = parseSignal(signal || c.config.StopSignal || 'SIGTERM');
@@ -472,14 +473,14 @@ export class ContainerService {
 
   async restart(ref: string, timeoutSeconds?: number, signal?: string): Promise<void> {
     const c = this.get(ref);
-    if (c.state.Status === 'running' || c.state.Status === 'paused') await this.stop(c.id, timeoutSeconds, signal);
+    if (hasProcess(c.state.Status)) await this.stop(c.id, timeoutSeconds, signal);
     await this.start(c.id);
     this.publish(this.get(c.id), 'restart');
   }
 
   wait(ref: string, condition: WaitCondition = 'not-running'): Promise<WaitResult> {
     const c = this.get(ref);
-    const running = c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
+    const running = isActive(c.state.Status);
     if (condition === 'not-running' && !running) return Promise.resolve(result(c));
     return new Promise((resolve) => {
       const list = this.waiters.get(c.id) ?? [];
@@ -547,7 +548,7 @@ export class ContainerService {
   /** `docker top`: the host's ps output, limited to the container's processes. */
   async top(ref: string, psArgs = '-ef'): Promise<{ Titles: string[]; Processes: string[][] }> {
     const c = this.get(ref);
-    if (c.state.Status !== 'running' && c.state.Status !== 'paused') throw conflict(`Container ${c.id} is not running`);
+    if (!hasProcess(c.state.Status)) throw conflict(`Container ${c.id} is not running`);
     const pids = new Set(await this.deps.runtime.pids(c.id));
     const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : [];
     const out = await new Promise<string>((resolve, reject) =>
@@ -578,7 +579,7 @@ export class ContainerService {
   async update(ref: string, patch: Partial<HostConfig>): Promise<{ Warnings: string[] }> {
     const c = this.get(ref);
     const next = applyUpdate(c, patch);
-    if (c.state.Status === 'running' || c.state.Status === 'paused') {
+    if (hasProcess(c.state.Status)) {
       const h = next;
       const facts = hostFacts();
       const res = resources(
@@ -634,7 +635,7 @@ export class ContainerService {
     if (this.exiting.has(id)) return;
     this.unwatchLog(id);
     const c = this.deps.store.get(id);
-    if (!c || (c.state.Status !== 'running' && c.state.Status !== 'paused')) return;
+    if (!c || (!hasProcess(c.state.Status))) return;
     const code = await this.deps.runtime.exitCode(id);
     if (code === undefined) return;
     this.exiting.add(id);
@@ -700,7 +701,7 @@ export class ContainerService {
    */
   async remove(ref: string, opts: { force?: boolean; background?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
-    const active = c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
+    const active = isActive(c.state.Status);
     if (active && !opts.force) {
       const what = c.state.Status === 'paused' ? 'paused' : c.state.Status === 'restarting' ? 'restarting' : 'running';
       throw conflict(
@@ -765,8 +766,8 @@ export class ContainerService {
     const deleted: string[] = [];
     const labels = filters.get('label') ?? [];
     for (const c of this.list()) {
-      if (c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting') continue;
-      if (!labels.every((l) => matchesLabel(c.config.Labels, l))) continue;
+      if (isActive(c.state.Status)) continue;
+      if (!matchesLabels(c.config.Labels, labels)) continue;
       await this.remove(c.id);
       deleted.push(c.id);
     }
@@ -779,7 +780,7 @@ export class ContainerService {
     return this.deps.store
       .list()
       .filter((c) => c.image === imageId)
-      .map((c) => ({ id: c.id, running: c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting' }));
+      .map((c) => ({ id: c.id, running: isActive(c.state.Status) }));
   }
 
   // ── live restore ──
@@ -803,7 +804,7 @@ export class ContainerService {
         this.maybeRestart(c, 0);
         continue;
       }
-      if (c.state.Status !== 'running' && c.state.Status !== 'paused') continue;
+      if (!hasProcess(c.state.Status)) continue;
       const state = await this.deps.runtime.state(c.id).catch(() => undefined);
       const code = await this.deps.runtime.exitCode(c.id);
       if (state && state.status !== 'stopped' && code === undefined) {
@@ -843,10 +844,6 @@ function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
 }
 
-function matchesLabel(labels: Record<string, string>, want: string): boolean {
-  const eq = want.indexOf('=');
-  return eq < 0 ? want in labels : labels[want.slice(0, eq)] === want.slice(eq + 1);
-}
 
 function startError(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
@@ -856,13 +853,7 @@ function startError(err: unknown): string {
 /** Image defaults under the request, with docker's rules for Cmd and Entrypoint. */
 export function mergeConfig(req: Partial<ContainerConfig>, image: ImageConfig, imageRef: string): ContainerConfig {
   const ic = image.config ?? {};
-  const env = [...(ic.Env ?? [])];
-  for (const e of req.Env ?? []) {
-    const key = e.split('=')[0];
-    const i = env.findIndex((x) => x.split('=')[0] === key);
-    if (i >= 0) env[i] = e;
-    else env.push(e);
-  }
+  const env = mergeEnv(ic.Env ?? [], req.Env ?? []);
   const entrypointGiven = req.Entrypoint !== undefined && req.Entrypoint !== null;
   const entrypoint = entrypointGiven ? (req.Entrypoint!.length === 1 && req.Entrypoint![0] === '' ? null : req.Entrypoint!) : (ic.Entrypoint ?? null);
   // A new entrypoint drops the image's CMD, as docker does.

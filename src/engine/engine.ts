@@ -1,6 +1,7 @@
 /** The engine: every resource service, composed once by the daemon and handed to the API. */
 export type { ProgressEvent } from '../core/progress.js';
 export type { ContainerRecord, HostConfig } from '../core/containers.js';
+export { hasProcess, isActive } from '../core/containers.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
 import type { ContainerService } from './containers.js';

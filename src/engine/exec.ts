@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Runtime } from '../core/runtime.js';
 import { conflict, notFound } from '../lib/errors.js';
 import { resolveUser } from '../runtime/user.js';
+import { mergeEnv } from '../oci/image.js';
 import type { AttachSink, ContainerService } from './containers.js';
 import type { Events } from './events.js';
 
@@ -74,13 +75,7 @@ export class ExecService {
       process: Record<string, unknown> & { env?: string[]; capabilities?: Record<string, string[]> };
     };
     const user = await resolveUser(bundle.root.path, s.config.User || c.config.User);
-    const env = [...(bundle.process.env ?? [])];
-    for (const e of s.config.Env ?? []) {
-      const key = e.split('=')[0];
-      const i = env.findIndex((x) => x.split('=')[0] === key);
-      if (i >= 0) env[i] = e;
-      else env.push(e);
-    }
+    const env = mergeEnv(bundle.process.env ?? [], s.config.Env ?? []);
     const processSpec = {
       ...bundle.process,
       terminal: !!s.config.Tty,

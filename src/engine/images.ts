@@ -24,7 +24,6 @@ import {
   familiarString,
   fullName,
   fullString,
-  isShortIdCandidate,
   lookupOrder,
   matchesReference,
   parseNormalized,
@@ -33,6 +32,7 @@ import {
   type Reference,
 } from '../oci/reference.js';
 import type { Events } from './events.js';
+import { matchesLabels, parseTimestamp } from './filters.js';
 
 export interface ImageDeps {
   content: ContentStore;
@@ -131,18 +131,11 @@ export class ImageService {
     throw notFound(`No such image: ${this.displayName(input)}`);
   }
 
-  /** What docker prints for a missing image: the familiar name with its tag, or the raw ID. */
+  /** What docker prints for a missing image: the familiar name with its tag, or the input as given. */
   private displayName(input: string): string {
-    if (!isShortIdCandidate(input) || input.includes(':')) {
-      try {
-        const ref = parseNormalized(input);
-        return familiarString(ref.digest ? ref : withDefaultTag(ref));
-      } catch {
-        return input;
-      }
-    }
     try {
-      return familiarString(withDefaultTag(parseNormalized(input)));
+      const ref = parseNormalized(input);
+      return familiarString(ref.digest ? ref : withDefaultTag(ref));
     } catch {
       return input;
     }
@@ -460,23 +453,4 @@ export function createdMs(config: ImageConfig, record: ImageRecord): number {
   return Number.isNaN(t) ? record.added : t;
 }
 
-function matchesLabels(labels: Record<string, string>, wanted: string[]): boolean {
-  return wanted.every((w) => {
-    const eq = w.indexOf('=');
-    if (eq < 0) return w in labels;
-    return labels[w.slice(0, eq)] === w.slice(eq + 1);
-  });
-}
 
-/** Docker's filter timestamps: unix seconds (with fraction), RFC 3339, or a Go duration back from now. */
-export function parseTimestamp(s: string): number {
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const t = Date.parse(s);
-  if (!Number.isNaN(t)) return t;
-  const m = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(s);
-  if (m) {
-    const unit: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
-    return Date.now() - Number(m[1]) * unit[m[2]!]!;
-  }
-  throw invalidArgument(`failed to parse value as time or duration: "${s}"`);
-}

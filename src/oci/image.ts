@@ -96,3 +96,21 @@ export function layerHistory(config: ImageConfig): Array<{ entry: HistoryEntry; 
   }
   return out;
 }
+
+/**
+ * Lays `overrides` over `defaults` as docker merges environments: a variable
+ * keeps its place when replaced, new ones are appended, and a bare `NAME`
+ * (no `=`) removes it.
+ */
+export function mergeEnv(defaults: string[], overrides: string[]): string[] {
+  const out = [...defaults];
+  const key = (e: string) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);
+  for (const e of overrides) {
+    const i = out.findIndex((d) => key(d) === key(e));
+    if (!e.includes('=')) {
+      if (i >= 0) out.splice(i, 1);
+    } else if (i >= 0) out[i] = e;
+    else out.push(e);
+  }
+  return out;
+}

@@ -90,33 +90,6 @@ function attachStream(socket: net.Socket): AttachStream {
   };
 }
 
-/** Reads conmon's sync pipe: `{"data": pid}` once the container exists, or `{"data": -1, "message": …}`. */
-function readSync(stream: NodeJS.ReadableStream, timeoutMs: number, what: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(internal(`timed out waiting for conmon to ${what}`)), timeoutMs);
-    const done = (fn: () => void) => {
-      clearTimeout(timer);
-      stream.removeAllListeners('data');
-      fn();
-    };
-    stream.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const nl = text.indexOf('\n');
-      if (nl < 0) return;
-      let msg: { data?: number; message?: string };
-      try {
-        msg = JSON.parse(text.slice(0, nl)) as { data?: number; message?: string };
-      } catch {
-        return done(() => reject(internal(`conmon sent an unreadable message: ${text}`)));
-      }
-      if (typeof msg.data === 'number' && msg.data > 0) done(() => resolve(msg.data!));
-      else done(() => reject(failedPrecondition(msg.message?.trim() || `conmon could not ${what}`)));
-    });
-    stream.on('end', () => done(() => reject(internal(`conmon exited before it could ${what}`))));
-  });
-}
-
 export class ConmonRuntime implements Runtime {
   constructor(private readonly paths: ConmonPaths) {}
 
@@ -160,10 +133,9 @@ export class ConmonRuntime implements Runtime {
     child.on('error', () => undefined);
     const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
     try {
-      const pid = await readSync(sync, 30_000, 'create the container');
-      return { pid };
-    } catch (err) {
-      const msg = runcMessage({ stderr: (err as Error).message }) + (stderr.includes('[conmon:e]') ? `: ${stderr.trim()}` : '');
+      const first = await syncMessages(sync).next(30_000);
+      if (first.data !== undefined && first.data > 0) return { pid: first.data };
+      const msg = runcMessage({ stderr: first.message ?? 'conmon could not create the container' }) + (stderr.includes('[conmon:e]') ? `: ${stderr.trim()}` : '');
       throw failedPrecondition(cleanCreateError(msg));
     } finally {
       // conmon keeps its end for later messages; it ignores a closed pipe.
@@ -311,7 +283,7 @@ export class ConmonRuntime implements Runtime {
     const [sync, start, ready] = [stdio[3]!, stdio[4]!, stdio[5]!];
     const messages = syncMessages(sync);
     start.write('0');
-    const announced = await syncMessages(ready).next();
+    const announced = await syncMessages(ready).next(30_000);
     ready.destroy();
     if (announced.data === undefined || announced.data < 0) {
       sync.destroy();
@@ -319,7 +291,7 @@ export class ConmonRuntime implements Runtime {
     }
     const attached = attachStream(packetSocket(seqpacketConnect(join(this.paths.socketDir, key, 'attach'))));
     start.end('1');
-    const first = await messages.next();
+    const first = await messages.next(30_000);
     if (first.data === undefined || first.data < 0) {
       attached.close();
       sync.destroy();
@@ -359,7 +331,7 @@ export class ConmonRuntime implements Runtime {
 }
 
 /** Reads successive `{"data": n, "message"?: s}` lines from a conmon pipe. */
-function syncMessages(stream: NodeJS.ReadableStream): { next(): Promise<{ data?: number; message?: string }> } {
+function syncMessages(stream: NodeJS.ReadableStream): { next(timeoutMs?: number): Promise<{ data?: number; message?: string }> } {
   const queue: Array<{ data?: number; message?: string }> = [];
   const waiting: Array<(m: { data?: number; message?: string }) => void> = [];
   let text = '';
@@ -384,11 +356,19 @@ function syncMessages(stream: NodeJS.ReadableStream): { next(): Promise<{ data?:
   stream.on('end', () => push({ message: 'conmon closed its pipe' }));
   stream.on('error', () => push({ message: 'conmon pipe failed' }));
   return {
-    next: () => new Promise((resolve) => {
-      const m = queue.shift();
-      if (m) resolve(m);
-      else waiting.push(resolve);
-    }),
+    next: (timeoutMs) =>
+      new Promise((resolve) => {
+        const m = queue.shift();
+        if (m) return resolve(m);
+        waiting.push(resolve);
+        if (timeoutMs) {
+          setTimeout(() => {
+            const i = waiting.indexOf(resolve);
+            if (i >= 0) waiting.splice(i, 1);
+            resolve({ message: 'timed out waiting for conmon' });
+          }, timeoutMs).unref();
+        }
+      }),
   };
 }
 

@@ -6,7 +6,8 @@ import { capsOfMask, parseHardLimits, type HostFacts } from './host.js';
 import { mergeTmpfsOptions, parseTmpfs } from './mounts.js';
 import { RLIM_INFINITY, specJson } from './ocispec.js';
 import { kernelAtLeast, toOci, type Profile } from './seccomp.js';
-import { buildSpec, INIT_PATH, mergeEnv, type SpecInput } from './spec.js';
+import { buildSpec, INIT_PATH, type SpecInput } from './spec.js';
+import { mergeEnv } from '../oci/image.js';
 import { parseUlimit, toRlimits } from './ulimit.js';
 
 /** All 41 capabilities of a 6.x kernel except CAP_SYS_RESOURCE, as on the machine these were written on. */

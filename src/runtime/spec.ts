@@ -4,6 +4,7 @@
  * capability set, seccomp profile, masked and read-only /proc and /sys paths,
  * /dev and cgroup layout, devices allow-list and private namespaces.
  */
+import { mergeEnv } from '../oci/image.js';
 import { posix } from 'node:path';
 import { invalidArgument } from '../lib/errors.js';
 import { capSet } from './caps.js';
@@ -117,19 +118,6 @@ function defaultDevices(): Device[] {
   ];
 }
 
-/** Lays KEY=value overrides over defaults; a bare KEY removes the default. */
-export function mergeEnv(defaults: string[], overrides: string[]): string[] {
-  const out = [...defaults];
-  const key = (e: string) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e);
-  for (const e of overrides) {
-    const i = out.findIndex((d) => key(d) === key(e));
-    if (!e.includes('=')) {
-      if (i >= 0) out.splice(i, 1);
-    } else if (i >= 0) out[i] = e;
-    else out.push(e);
-  }
-  return out;
-}
 
 function seccompFor(choice: SeccompChoice, caps: string[], host: HostFacts): Seccomp | undefined {
   if (choice === 'unconfined') return undefined;

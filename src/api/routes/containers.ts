@@ -7,8 +7,9 @@ import { familiarString, parseNormalized } from '../../oci/reference.js';
 import type { Ctx } from '../context.js';
 import { frame, hijack, STDERR, STDOUT } from '../hijack.js';
 import type { Router } from '../router.js';
-import { containerInspect, containerSummary, isActive } from '../wire/containers.js';
-import { parseTimestamp } from '../../engine/images.js';
+import { containerInspect, containerSummary } from '../wire/containers.js';
+import { isActive } from '../../engine/engine.js';
+import { matchesLabels, parseTimestampNano } from '../../engine/filters.js';
 
 async function create(engine: Engine, ctx: Ctx): Promise<void> {
   const body = await ctx.json<Record<string, unknown>>();
@@ -34,7 +35,7 @@ async function list(engine: Engine, ctx: Ctx): Promise<void> {
   const limit = ctx.int('limit', -1)!;
   const filters = ctx.filters();
   let items = engine.containers.list();
-  if (!all && limit <= 0) items = items.filter(isActive);
+  if (!all && limit <= 0) items = items.filter((c) => isActive(c.state.Status));
   for (const [key, values] of filters) {
     items = items.filter((c) => {
       switch (key) {
@@ -47,10 +48,7 @@ async function list(engine: Engine, ctx: Ctx): Promise<void> {
         case 'exited':
           return c.state.Status === 'exited' && values.includes(String(c.state.ExitCode));
         case 'label':
-          return values.every((v) => {
-            const eq = v.indexOf('=');
-            return eq < 0 ? v in (c.config.Labels ?? {}) : c.config.Labels?.[v.slice(0, eq)] === v.slice(eq + 1);
-          });
+          return matchesLabels(c.config.Labels, values);
         case 'ancestor':
           return values.some((v) => {
             try {
@@ -141,9 +139,8 @@ async function logs(engine: Engine, ctx: Ctx): Promise<void> {
   const timestamps = ctx.bool('timestamps');
   const tailRaw = ctx.opt('tail') ?? 'all';
   const tail = tailRaw === 'all' || tailRaw === '' ? -1 : Number(tailRaw);
-  const since = ctx.opt('since') && ctx.opt('since') !== '0' ? BigInt(Math.floor(parseTimestamp(ctx.opt('since')!) * 1e6)) : 0n;
-  const untilOpt = ctx.opt('until');
-  const until = untilOpt && untilOpt !== '0' ? BigInt(Math.floor(parseTimestamp(untilOpt) * 1e6)) : 0n;
+  const since = parseTimestampNano(ctx.opt('since')) ?? 0n;
+  const until = parseTimestampNano(ctx.opt('until')) ?? 0n;
   const tty = c.config.Tty;
   ctx.res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
   ctx.res.flushHeaders();
@@ -160,7 +157,7 @@ async function logs(engine: Engine, ctx: Ctx): Promise<void> {
   if (tail >= 0) entries = tail === 0 ? [] : entries.slice(-tail);
   entries.forEach(emit);
   const current = engine.containers.get(c.id);
-  if (!follow || !isActive(current) || (until && until < BigInt(Date.now()) * 1_000_000n)) {
+  if (!follow || !isActive(current.state.Status) || (until && until < BigInt(Date.now()) * 1_000_000n)) {
     ctx.res.end();
     return;
   }

@@ -1,7 +1,7 @@
 /** GET /events: past events from `since`, then live ones until `until` or the client leaves. */
 import type { Engine } from '../../engine/engine.js';
 import type { EngineEvent } from '../../engine/events.js';
-import { parseTimestamp } from '../../engine/images.js';
+import { matchesLabels, parseTimestampNano } from '../../engine/filters.js';
 import { invalidArgument } from '../../lib/errors.js';
 import type { Ctx } from '../context.js';
 import type { Router } from '../router.js';
@@ -9,11 +9,6 @@ import { lessThan } from '../version.js';
 
 const FILTERS = new Set(['type', 'event', 'container', 'image', 'label', 'network', 'volume', 'daemon', 'scope', 'node', 'plugin', 'service', 'config', 'secret']);
 
-/** Docker's event timestamps: unix seconds (with fraction), RFC 3339, or a duration before now. */
-function toNano(s: string | undefined): bigint | undefined {
-  if (!s) return undefined;
-  return BigInt(Math.floor(parseTimestamp(s))) * 1_000_000n;
-}
 
 export function eventBody(ev: EngineEvent, version: string) {
   const body: Record<string, unknown> = {
@@ -49,17 +44,14 @@ function matcher(filters: Map<string, string[]>): (ev: EngineEvent) => boolean {
       any('volume', (v) => ev.type === 'volume' && ev.actor.id === v) &&
       any('daemon', (v) => ev.type === 'daemon' && (ev.actor.id === v || a.name === v)) &&
       any('scope', (v) => v === ev.scope) &&
-      (filters.get('label') ?? []).every((l) => {
-        const eq = l.indexOf('=');
-        return eq < 0 ? l in a : a[l.slice(0, eq)] === l.slice(eq + 1);
-      })
+      matchesLabels(a, filters.get('label') ?? [])
     );
   };
 }
 
 async function events(engine: Engine, ctx: Ctx): Promise<void> {
-  const since = toNano(ctx.opt('since'));
-  const until = toNano(ctx.opt('until'));
+  const since = parseTimestampNano(ctx.opt('since'));
+  const until = parseTimestampNano(ctx.opt('until'));
   const wanted = matcher(ctx.filters());
   ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
   ctx.res.flushHeaders();

@@ -1,5 +1,7 @@
 /** Image endpoints: list, inspect, history, tag, remove, prune, import, save, load. */
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Engine } from '../../engine/engine.js';
 import { invalidArgument, notImplemented } from '../../lib/errors.js';
 import type { Ctx } from '../context.js';
@@ -25,7 +27,7 @@ async function create(engine: Engine, ctx: Ctx): Promise<void> {
     if (fromImage) throw notImplemented('pulling from a registry is not supported yet');
     throw invalidArgument('fromImage or fromSrc is required');
   }
-  let source: NodeJS.ReadableStream = ctx.req;
+  let source: Readable = ctx.req;
   if (fromSrc !== '-') {
     let url: URL;
     try {
@@ -36,15 +38,12 @@ async function create(engine: Engine, ctx: Ctx): Promise<void> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidArgument(`invalid import source: ${fromSrc}`);
     const res = await fetch(url);
     if (!res.ok || !res.body) throw invalidArgument(`error downloading ${fromSrc}: ${res.status} ${res.statusText}`);
-    const { Readable } = await import('node:stream');
-    source = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    source = Readable.fromWeb(res.body as WebReadableStream);
   }
   const out = new JsonStream(ctx.res);
-  const { Readable } = await import('node:stream');
-  const readable = source instanceof Readable ? source : Readable.from(source as AsyncIterable<Buffer>);
   try {
     await engine.images.importImage(
-      readable,
+      source,
       {
         repo: ctx.opt('repo') ?? '',
         tag: ctx.opt('tag') ?? '',

@@ -1,6 +1,6 @@
 /** `GET /containers/{id}/stats` and `POST /containers/{id}/update`. */
 import type { Engine } from '../../engine/engine.js';
-import type { HostConfig } from '../../engine/engine.js';
+import { hasProcess, type HostConfig } from '../../engine/engine.js';
 import { emptyStats, sample, type StatsSample } from '../../engine/stats.js';
 import type { Ctx } from '../context.js';
 import type { Router } from '../router.js';
@@ -9,7 +9,7 @@ const INTERVAL = 1000;
 
 const isRunning = (engine: Engine, id: string): boolean => {
   try {
-    return engine.containers.get(id).state.Status === 'running' || engine.containers.get(id).state.Status === 'paused';
+    return hasProcess(engine.containers.get(id).state.Status);
   } catch {
     return false;
   }
@@ -23,7 +23,7 @@ async function stats(engine: Engine, ctx: Ctx): Promise<void> {
   const c = engine.containers.get(ctx.params.id!);
   const stream = ctx.bool('stream', true);
   const oneShot = ctx.bool('one-shot');
-  const running = c.state.Status === 'running' || c.state.Status === 'paused';
+  const running = hasProcess(c.state.Status);
   if (!stream) {
     // docker answers a container that does not run with empty stats (only name and ID).
     if (!running) return ctx.send(200, emptyStats(c));

@@ -1,12 +1,12 @@
 /** /_ping, /version, /info, /system/df. */
+import { readdir } from 'node:fs/promises';
 import type { Engine } from '../../engine/engine.js';
 import type { Ctx } from '../context.js';
 import type { Router } from '../router.js';
 import { API_VERSION, MIN_API_VERSION, lessThan } from '../version.js';
 import { imageSummary } from '../wire/images.js';
+import { hostPlatform } from '../../oci/platform.js';
 import { containerSummary } from '../wire/containers.js';
-
-const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
 
 function ping(ctx: Ctx): void {
   ctx.res.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
@@ -19,7 +19,7 @@ function ping(ctx: Ctx): void {
 
 export function versionBody(engine: Engine) {
   const id = engine.identity;
-  const arch = GO_ARCH[process.arch] ?? process.arch;
+  const arch = hostPlatform().architecture;
   return {
     Platform: { Name: 'Berth Engine' },
     Components: [
@@ -143,7 +143,6 @@ async function info(engine: Engine, ctx: Ctx): Promise<void> {
 }
 
 async function countFds(): Promise<number> {
-  const { readdir } = await import('node:fs/promises');
   return (await readdir('/proc/self/fd').catch(() => [])).length;
 }
 

@@ -1,8 +1,6 @@
 /** Docker's wire shapes for containers. */
-import type { ContainerRecord } from '../../engine/engine.js';
+import { hasProcess, type ContainerRecord } from '../../engine/engine.js';
 import { humanDuration } from '../../lib/units.js';
-
-const running = (c: ContainerRecord) => c.state.Status === 'running' || c.state.Status === 'paused' || c.state.Status === 'restarting';
 
 export function containerInspect(c: ContainerRecord, paths: { dir: string; logPath: string; rootfs: { upper: string; work: string; merged: string; lower: string[] } | undefined }) {
   const s = c.state;
@@ -13,7 +11,7 @@ export function containerInspect(c: ContainerRecord, paths: { dir: string; logPa
     Args: c.args,
     State: {
       Status: s.Status,
-      Running: s.Status === 'running' || s.Status === 'paused',
+      Running: hasProcess(s.Status),
       Paused: s.Status === 'paused',
       Restarting: s.Status === 'restarting',
       OOMKilled: s.OOMKilled,
@@ -110,6 +108,3 @@ export function containerSummary(c: ContainerRecord, imageName: string) {
   };
 }
 
-export function isActive(c: ContainerRecord): boolean {
-  return running(c);
-}
