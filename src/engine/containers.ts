@@ -30,7 +30,7 @@ import type { ImageService } from './images.js';
 import { randomName, validateName } from './names.js';
 import { diskUsage } from '../lib/fsutil.js';
 import { KeyedMutex } from '../lib/lock.js';
-import { logSize, readLogBytes, rotateLog } from './logs.js';
+import { logSize, readLogFrom, rotateLog } from './logs.js';
 
 export interface ContainerDeps {
   store: ContainerStore;
@@ -409,7 +409,7 @@ export class ContainerService {
         // conmon records the exit once the output is drained into the log.
         for (let i = 0; i < 200 && (await this.deps.runtime.exitCode(c.id)) === undefined; i++) await delay(10);
         const seen = { stdout: 0, stderr: 0 };
-        for (const rec of await readLogBytes(this.logPath(c), logOffset).catch(() => [])) {
+        for (const rec of await readLogFrom(this.logPath(c), logOffset).catch(() => [])) {
           const before = seen[rec.stream];
           seen[rec.stream] += rec.data.length;
           const skip = Math.max(0, sent[rec.stream] - before);

@@ -1,31 +1,47 @@
 /**
  * Container logs as conmon writes them (k8s-file): one record per line,
- * `<RFC3339Nano time> <stdout|stderr> <F|P> <text>`, where P marks a partial
- * line whose rest follows in the next record.
+ * `<RFC3339Nano time> <stdout|stderr> <F|P> <bytes>`, where P marks a partial
+ * line whose rest follows in the next record. Everything here works on bytes,
+ * so binary output survives; one parser serves reading, following and the
+ * attach tail.
  */
-import { createReadStream, promises as fs, watch } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { promises as fs, watch } from 'node:fs';
 
 export interface LogEntry {
   stream: 'stdout' | 'stderr';
   /** Nanoseconds since the epoch. */
   time: bigint;
-  timestamp: string;
-  /** The line, with its newline unless the line was cut short (P). */
-  text: string;
+  /** The output, with its newline unless the line was cut short (P). */
+  data: Buffer;
 }
 
-export function parseLine(line: string): LogEntry | undefined {
-  const first = line.indexOf(' ');
-  const second = line.indexOf(' ', first + 1);
-  const third = line.indexOf(' ', second + 1);
-  if (first < 0 || second < 0) return undefined;
-  const timestamp = line.slice(0, first);
-  const stream = line.slice(first + 1, second);
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+const NL = Buffer.from('\n');
+
+/** One record (a line without its newline), or undefined when it is not one. */
+export function parseRecord(line: Buffer): LogEntry | undefined {
+  const s1 = line.indexOf(SPACE);
+  const s2 = s1 < 0 ? -1 : line.indexOf(SPACE, s1 + 1);
+  if (s2 < 0) return undefined;
+  const stream = line.subarray(s1 + 1, s2).toString();
   if (stream !== 'stdout' && stream !== 'stderr') return undefined;
-  const tag = third < 0 ? line.slice(second + 1) : line.slice(second + 1, third);
-  const text = third < 0 ? '' : line.slice(third + 1);
-  return { stream, time: parseNano(timestamp), timestamp, text: tag === 'P' ? text : `${text}\n` };
+  const s3 = line.indexOf(SPACE, s2 + 1);
+  const tag = line.subarray(s2 + 1, s3 < 0 ? line.length : s3).toString();
+  const text = s3 < 0 ? Buffer.alloc(0) : line.subarray(s3 + 1);
+  return { stream, time: parseNano(line.subarray(0, s1).toString()), data: tag === 'P' ? text : Buffer.concat([text, NL]) };
+}
+
+/** Every complete record in `buf`, and the bytes after the last newline (a record still being written). */
+function parseRecords(buf: Buffer): { entries: LogEntry[]; rest: Buffer } {
+  const entries: LogEntry[] = [];
+  let start = 0;
+  for (let nl = buf.indexOf(NEWLINE); nl >= 0; nl = buf.indexOf(NEWLINE, start)) {
+    const e = parseRecord(buf.subarray(start, nl));
+    if (e) entries.push(e);
+    start = nl + 1;
+  }
+  return { entries, rest: buf.subarray(start) };
 }
 
 /** RFC 3339 with up to nanoseconds and an offset, to nanoseconds since the epoch. */
@@ -52,16 +68,32 @@ export async function logFiles(path: string): Promise<string[]> {
   return files;
 }
 
+/** Records of one file from byte `offset` on. */
+async function readFrom(path: string, offset: number): Promise<{ entries: LogEntry[]; end: number }> {
+  const fh = await fs.open(path, 'r').catch(() => undefined);
+  if (!fh) return { entries: [], end: offset };
+  try {
+    const { size } = await fh.stat();
+    if (size <= offset) return { entries: [], end: size };
+    const buf = Buffer.alloc(size - offset);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    const { entries, rest } = parseRecords(buf.subarray(0, bytesRead));
+    return { entries, end: offset + bytesRead - rest.length };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The whole log, rotated files included, oldest record first. */
 export async function readLog(path: string): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
-  for (const file of await logFiles(path)) {
-    const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const line of rl) {
-      const e = parseLine(line);
-      if (e) out.push(e);
-    }
-  }
+  for (const file of await logFiles(path)) out.push(...(await readFrom(file, 0)).entries);
   return out;
+}
+
+/** The records written to the current log file from byte `offset` on (the attach tail). */
+export async function readLogFrom(path: string, offset: number): Promise<LogEntry[]> {
+  return (await readFrom(path, offset)).entries;
 }
 
 /**
@@ -80,12 +112,11 @@ export async function rotateLog(path: string, maxSize: number, maxFiles: number)
 
 /**
  * Follows a log file from byte `offset`, calling `fn` for each new complete
- * record, until `stop` is called. conmon appends; a truncation (log size limit)
- * restarts from the beginning.
+ * record, until the returned function is called. conmon appends; a file that
+ * got shorter (truncated or rotated) is read again from its start.
  */
 export function followLog(path: string, offset: number, fn: (e: LogEntry) => void): () => void {
   let pos = offset;
-  let pending = '';
   let reading = false;
   let again = false;
   let stopped = false;
@@ -98,29 +129,10 @@ export function followLog(path: string, offset: number, fn: (e: LogEntry) => voi
     try {
       do {
         again = false;
-        const st = await fs.stat(path).catch(() => undefined);
-        if (!st) break;
-        if (st.size < pos) {
-          pos = 0;
-          pending = '';
-        }
-        if (st.size === pos) continue;
-        const fh = await fs.open(path, 'r');
-        try {
-          const buf = Buffer.alloc(st.size - pos);
-          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-          pos += bytesRead;
-          pending += buf.subarray(0, bytesRead).toString('utf8');
-        } finally {
-          await fh.close();
-        }
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          const e = parseLine(line);
-          if (e && !stopped) fn(e);
-        }
+        if ((await logSize(path)) < pos) pos = 0;
+        const { entries, end } = await readFrom(path, pos);
+        pos = end;
+        for (const e of entries) if (!stopped) fn(e);
       } while (again && !stopped);
     } finally {
       reading = false;
@@ -138,38 +150,4 @@ export function followLog(path: string, offset: number, fn: (e: LogEntry) => voi
 
 export async function logSize(path: string): Promise<number> {
   return (await fs.stat(path).catch(() => undefined))?.size ?? 0;
-}
-
-/**
- * The raw output bytes recorded in a log file from byte `offset` on, per
- * record, with k8s-file's line framing undone (full lines get their newline
- * back). Works on bytes, so binary output survives.
- */
-export async function readLogBytes(path: string, offset: number): Promise<Array<{ stream: 'stdout' | 'stderr'; data: Buffer }>> {
-  const fh = await fs.open(path, 'r').catch(() => undefined);
-  if (!fh) return [];
-  try {
-    const { size } = await fh.stat();
-    if (size <= offset) return [];
-    const buf = Buffer.alloc(size - offset);
-    await fh.read(buf, 0, buf.length, offset);
-    const out: Array<{ stream: 'stdout' | 'stderr'; data: Buffer }> = [];
-    let start = 0;
-    for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
-      const line = buf.subarray(start, nl);
-      start = nl + 1;
-      const s1 = line.indexOf(0x20);
-      const s2 = s1 < 0 ? -1 : line.indexOf(0x20, s1 + 1);
-      const s3 = s2 < 0 ? -1 : line.indexOf(0x20, s2 + 1);
-      if (s2 < 0) continue;
-      const stream = line.subarray(s1 + 1, s2).toString();
-      if (stream !== 'stdout' && stream !== 'stderr') continue;
-      const tag = line.subarray(s2 + 1, s3 < 0 ? line.length : s3).toString();
-      const text = s3 < 0 ? Buffer.alloc(0) : line.subarray(s3 + 1);
-      out.push({ stream, data: tag === 'P' ? text : Buffer.concat([text, Buffer.from('\n')]) });
-    }
-    return out;
-  } finally {
-    await fh.close();
-  }
 }

@@ -106,7 +106,7 @@ async function attach(engine: Engine, ctx: Ctx): Promise<void> {
   const stream = hijack(ctx, c.config.Tty);
   if (ctx.bool('logs')) {
     for (const e of await readLog(engine.containers.logPath(c))) {
-      if ((e.stream === 'stdout' && ctx.bool('stdout')) || (e.stream === 'stderr' && ctx.bool('stderr'))) stream.write(e.stream, Buffer.from(e.text));
+      if ((e.stream === 'stdout' && ctx.bool('stdout')) || (e.stream === 'stderr' && ctx.bool('stderr'))) stream.write(e.stream, e.data);
     }
   }
   if (!ctx.bool('stream')) {
@@ -148,7 +148,7 @@ async function logs(engine: Engine, ctx: Ctx): Promise<void> {
     if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) return;
     if (since && e.time < since) return;
     if (until && e.time > until) return;
-    const text = Buffer.from(timestamps ? `${formatNano(e.time)} ${e.text}` : e.text);
+    const text = timestamps ? Buffer.concat([Buffer.from(`${formatNano(e.time)} `), e.data]) : e.data;
     ctx.res.write(tty ? text : frame(e.stream === 'stdout' ? STDOUT : STDERR, text));
   };
   const path = engine.containers.logPath(c);
