@@ -68,6 +68,8 @@ export interface HostConfig {
   OomScoreAdj: number;
   PidMode: string;
   IpcMode: string;
+  /** The client's terminal size (rows, columns) when it asked for a TTY; [0, 0] when unknown. */
+  ConsoleSize?: [number, number];
   [extra: string]: unknown;
 }
 

@@ -4,6 +4,7 @@
  * container (conmon) holds the streams, the log and the exit code, so
  * containers and their state outlive the daemon.
  */
+import type { Process, Seccomp } from '../oci/runtimespec.js';
 
 export interface CreateOptions {
   id: string;
@@ -37,12 +38,12 @@ export interface AttachStream {
 }
 
 export interface ExecOptions {
-  /** Path of a JSON OCI process spec. */
-  processSpec: string;
-  tty: boolean;
+  /** The process: the container's own settings (capabilities, rlimits, no_new_privs) with the session's command, environment, user and directory. */
+  process: Process;
+  /** The container's seccomp filter, which the process gets too; none when unconfined. */
+  seccomp?: Seccomp;
+  /** Keep a stdin for the session to write to. */
   stdin: boolean;
-  /** Directory for the session's files (exit code, log, sockets). */
-  dir: string;
 }
 
 export interface ExecSession {

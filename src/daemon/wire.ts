@@ -11,6 +11,7 @@ import { FileService } from '../engine/files.js';
 import { CommitService } from '../engine/commit.js';
 import { HealthMonitor } from '../engine/health.js';
 import { ConmonRuntime } from '../runtime/conmon.js';
+import { findExecHelper } from '../runtime/exec.js';
 import { SqliteContainers } from '../store/containers.js';
 import { hasProcess } from '../core/containers.js';
 import { constants as fsConstants, existsSync } from 'node:fs';
@@ -79,6 +80,8 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     root: join(cfg.execRoot, 'runc'),
     exitDir: join(cfg.execRoot, 'exits'),
     socketDir: join(cfg.execRoot, 'conmon'),
+    execHelper: findExecHelper(),
+    seccompDir: join(cfg.execRoot, 'seccomp'),
   });
   await runtime.init();
   const containersRoot = join(cfg.dataRoot, 'containers');

@@ -3,6 +3,7 @@
  * logs, restart policies and live restore, over the container store, the
  * snapshotter's writable layers and the runtime (runc under conmon).
  */
+import { startFailureCode } from './starterr.js';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -19,7 +20,7 @@ import { mergeEnv, type ImageConfig } from '../oci/image.js';
 import { buildSpec } from '../runtime/spec.js';
 import { hostFacts } from '../runtime/host.js';
 import { resources } from '../runtime/resources.js';
-import { specJson } from '../runtime/ocispec.js';
+import { specJson } from '../oci/runtimespec.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
 import { resolveUser } from '../runtime/user.js';
 import { parseTmpfs, type UserMount } from '../runtime/mounts.js';
@@ -265,7 +266,7 @@ export class ContainerService {
     } catch (err) {
       await snapshots.unmountRw(c.id).catch(() => undefined);
       const message = startError(err);
-      c.state = { ...c.state, Error: message, ExitCode: /executable file not found|no such file or directory/.test(message) ? 127 : 126 };
+      c.state = { ...c.state, Error: message, ExitCode: startFailureCode(message, c.path) };
       this.save(c);
       throw failedPrecondition(message);
     }
@@ -321,6 +322,7 @@ export class ContainerService {
       env,
       cwd: c.config.WorkingDir || '/',
       tty: c.config.Tty,
+      consoleSize: h.ConsoleSize,
       user,
       hostname: c.config.Hostname,
       domainname: c.config.Domainname,
@@ -640,20 +642,21 @@ export class ContainerService {
     if (code === undefined) return;
     this.exiting.add(id);
     try {
-      await this.deps.runtime.delete(id, true).catch(() => undefined);
-      await this.deps.snapshots.unmountRw(id).catch(() => undefined);
+      // Waiters learn of the exit first; the runtime's state and the mount go after, still under the lifecycle lock,
+      // so a start or removal that follows waits for them.
       const current = this.deps.store.get(id) ?? c;
       const startedAt = Date.parse(current.state.StartedAt);
       current.state = { ...current.state, Status: 'exited', Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
       this.save(current);
       this.onStopped?.(id);
       this.publish(current, 'die', { exitCode: String(code), execDuration: String(Math.round((Date.now() - startedAt) / 1000)) });
-      const r = result(current);
-      this.settle(id, r, false);
+      this.settle(id, result(current), false);
       if (current.hostConfig.AutoRemove) {
-        await this.remove(id, { force: true, background: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { container: id, error: String(err) }));
+        await this.remove(id, { force: true, background: true, locked: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { container: id, error: String(err) }));
         return;
       }
+      await this.deps.runtime.delete(id, true).catch(() => undefined);
+      await this.deps.snapshots.unmountRw(id).catch(() => undefined);
       this.maybeRestart(current, Date.now() - startedAt);
     } finally {
       this.exiting.delete(id);
@@ -697,9 +700,10 @@ export class ContainerService {
    * Removes a container. With `background`, the record goes at once and the
    * runtime state, writable layer and files are cleaned up after (the
    * auto-removal of `run --rm`, whose client waits for the removal); a crash
-   * in between leaves orphans that `restore` removes.
+   * in between leaves orphans that `restore` removes. `locked`: the caller
+   * holds the container's lifecycle lock (the exit handler).
    */
-  async remove(ref: string, opts: { force?: boolean; background?: boolean } = {}): Promise<void> {
+  async remove(ref: string, opts: { force?: boolean; background?: boolean; locked?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
     const active = isActive(c.state.Status);
     if (active && !opts.force) {
@@ -729,11 +733,13 @@ export class ContainerService {
       }
     }
     const cur = this.deps.store.get(c.id) ?? c;
-    const cleanup = async () => {
+    // The exit handler may still be releasing the runtime state and the mount: clean up after it.
+    const release = async () => {
       await this.deps.runtime.delete(c.id, true).catch(() => undefined);
       await this.deps.snapshots.removeRw(c.id);
       await fs.rm(this.dir(c), { recursive: true, force: true });
     };
+    const cleanup = () => (opts.locked ? release() : this.lifecycle.run(c.id, release));
     if (!opts.background) {
       cur.state.Status = 'removing';
       this.save(cur);

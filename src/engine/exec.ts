@@ -8,7 +8,11 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '../core/runtime.js';
 import { conflict, notFound } from '../lib/errors.js';
+import { capSet } from '../runtime/caps.js';
+import { startFailureCode } from './starterr.js';
+import { hostFacts } from '../runtime/host.js';
 import { resolveUser } from '../runtime/user.js';
+import type { Process, RuntimeSpec } from '../oci/runtimespec.js';
 import { mergeEnv } from '../oci/image.js';
 import type { AttachSink, ContainerService } from './containers.js';
 import type { Events } from './events.js';
@@ -24,6 +28,8 @@ export interface ExecConfig {
   AttachStderr?: boolean;
   Privileged?: boolean;
   DetachKeys?: string;
+  /** The client's terminal size (rows, columns) with Tty. */
+  ConsoleSize?: [number, number] | null;
 }
 
 export interface ExecRecord {
@@ -62,39 +68,41 @@ export class ExecService {
     return s;
   }
 
-  /** Starts the session; output goes to the sink (when attached) until the process ends. */
-  async start(id: string, sink: AttachSink | undefined): Promise<void> {
+  /** Starts the session; output goes to the sink (when attached) until the process ends. A console size given at start wins over the one given at create. */
+  async start(id: string, sink: AttachSink | undefined, consoleSize?: [number, number] | null): Promise<void> {
     const s = this.get(id);
     if (s.running || s.exitCode !== null) throw conflict(`Error: Exec command ${id} is already running`);
     const c = this.containers.get(s.containerId);
     if (c.state.Status !== 'running') throw conflict(`Container ${c.id} is not running`);
-    const dir = join(this.containers.dir(c), 'exec', id.slice(0, 12));
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    const bundle = JSON.parse(await fs.readFile(join(this.containers.dir(c), 'config.json'), 'utf8')) as {
-      root: { path: string };
-      process: Record<string, unknown> & { env?: string[]; capabilities?: Record<string, string[]> };
-    };
+    const bundle = JSON.parse(await fs.readFile(join(this.containers.dir(c), 'config.json'), 'utf8')) as RuntimeSpec;
     const user = await resolveUser(bundle.root.path, s.config.User || c.config.User);
-    const env = mergeEnv(bundle.process.env ?? [], s.config.Env ?? []);
-    const processSpec = {
+    const process: Process = {
       ...bundle.process,
       terminal: !!s.config.Tty,
       args: s.config.Cmd,
-      env,
+      env: mergeEnv(bundle.process.env ?? [], s.config.Env ?? []),
       cwd: s.config.WorkingDir || c.config.WorkingDir || '/',
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
     };
-    const specPath = join(dir, 'process.json');
-    await fs.writeFile(specPath, JSON.stringify(processSpec));
+    const size = consoleSize ?? s.config.ConsoleSize;
+    if (s.config.Tty && size?.[0] && size[1]) process.consoleSize = { height: size[0], width: size[1] };
+    else delete process.consoleSize;
+    // docker gives a terminal session TERM=xterm unless the session or the container sets TERM.
+    if (s.config.Tty && !process.env.some((e) => e.startsWith('TERM='))) process.env.push('TERM=xterm');
+    if (s.config.Privileged) {
+      const all = capSet({ privileged: true, available: hostFacts().caps });
+      process.capabilities = { bounding: all, effective: all, permitted: all };
+    }
+    if (!process.env.some((e) => e.startsWith('HOME='))) process.env.push(`HOME=${user.home}`);
     const stdin = !!s.config.AttachStdin && !!sink?.stdin;
     this.events.publish('container', `exec_start: ${s.config.Cmd.join(' ')}`, c.id, { execID: id, name: c.name, image: c.config.Image });
     let session;
     try {
-      session = await this.runtime.exec(c.id, { processSpec: specPath, tty: !!s.config.Tty, stdin, dir });
+      const seccomp = s.config.Privileged ? undefined : bundle.linux.seccomp;
+      session = await this.runtime.exec(c.id, { process, ...(seccomp ? { seccomp } : {}), stdin });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      s.exitCode = /executable file not found|no such file or directory/.test(message) ? 127 : 126;
-      await fs.rm(dir, { recursive: true, force: true });
+      s.exitCode = startFailureCode(message, s.config.Cmd[0]!);
       this.events.publish('container', 'exec_die', c.id, { execID: id, exitCode: String(s.exitCode), name: c.name, image: c.config.Image });
       throw conflict(`OCI runtime exec failed: exec failed: ${message}: unknown`);
     }
@@ -107,7 +115,6 @@ export class ExecService {
       s.exitCode = code;
       delete s.resize;
       this.events.publish('container', 'exec_die', c.id, { execID: id, exitCode: String(code), name: c.name, image: c.config.Image });
-      await fs.rm(dir, { recursive: true, force: true });
     });
     if (!stream) return;
     if (!sink) {

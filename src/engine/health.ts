@@ -165,9 +165,9 @@ export class HealthMonitor {
         end: () => finished(),
       });
     } catch (err) {
+      const exitCode = exec.get(execId).exitCode ?? 126;
       this.forget(execId);
-      const msg = (err as Error).message;
-      return { exitCode: /not found|no such file/.test(msg) ? 127 : 126, output: msg };
+      return { exitCode, output: (err as Error).message };
     }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([

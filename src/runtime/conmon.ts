@@ -6,13 +6,14 @@
  * berthd is needed while a container runs.
  */
 import { spawn, execFile } from 'node:child_process';
-import { constants as fsc, promises as fs, watch } from 'node:fs';
+import { constants as fsc, promises as fs, readFileSync, watch } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import type { AttachStream, CreateOptions, ExecOptions, ExecSession, Runtime, RuntimeState } from '../core/runtime.js';
-import { randomBytes } from 'node:crypto';
 import { errnoCode, failedPrecondition, internal } from '../lib/errors.js';
 import { seqpacketConnect } from '../lib/sys.js';
+import { exists } from '../lib/fsutil.js';
+import { ExecHelper } from './exec.js';
 
 export interface ConmonPaths {
   runc: string;
@@ -23,6 +24,9 @@ export interface ConmonPaths {
   exitDir: string;
   /** Short paths for attach sockets (a UNIX socket path is limited to 108 bytes). */
   socketDir: string;
+  /** The exec helper (native/exec.c) and where it keeps compiled seccomp filters. */
+  execHelper: string;
+  seccompDir: string;
 }
 
 /** conmon prefixes each output packet on the attach socket with the stream it came from. */
@@ -91,7 +95,14 @@ function attachStream(socket: net.Socket): AttachStream {
 }
 
 export class ConmonRuntime implements Runtime {
-  constructor(private readonly paths: ConmonPaths) {}
+  /** PIDs of runc's init processes between create and start. */
+  private readonly initPids = new Map<string, number>();
+
+  private readonly execs: ExecHelper;
+
+  constructor(private readonly paths: ConmonPaths) {
+    this.execs = new ExecHelper(paths.execHelper, paths.root, paths.seccompDir);
+  }
 
   async init(): Promise<void> {
     for (const dir of [this.paths.root, this.paths.exitDir, this.paths.socketDir]) await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -134,7 +145,10 @@ export class ConmonRuntime implements Runtime {
     const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
     try {
       const first = await syncMessages(sync).next(30_000);
-      if (first.data !== undefined && first.data > 0) return { pid: first.data };
+      if (first.data !== undefined && first.data > 0) {
+        this.initPids.set(opts.id, first.data);
+        return { pid: first.data };
+      }
       const msg = runcMessage({ stderr: first.message ?? 'conmon could not create the container' }) + (stderr.includes('[conmon:e]') ? `: ${stderr.trim()}` : '');
       throw failedPrecondition(cleanCreateError(msg));
     } finally {
@@ -144,12 +158,36 @@ export class ConmonRuntime implements Runtime {
     }
   }
 
+  /**
+   * Lets a created container run. runc's init process waits, before it execs
+   * the command, until a reader opens the container's exec FIFO; `runc start`
+   * is that reader and nothing more. Reading the FIFO here spares a runc
+   * process per start. When the FIFO is not where runc keeps it, runc start
+   * does the work.
+   */
   async start(id: string): Promise<void> {
-    try {
-      await run(this.paths.runc, this.runc('start', id));
-    } catch (err) {
-      throw failedPrecondition(runcMessage(err));
+    const fifo = join(this.paths.root, id, 'exec.fifo');
+    const pid = this.initPids.get(id);
+    this.initPids.delete(id);
+    if (pid === undefined || !(await exists(fifo))) {
+      try {
+        await run(this.paths.runc, this.runc('start', id));
+      } catch (err) {
+        throw failedPrecondition(runcMessage(err));
+      }
+      return;
     }
+    const read = readExecFifo(fifo);
+    // An init that died before opening its end would leave the open blocked: unblock it as a writer.
+    const watchdog = setInterval(() => {
+      if (!alive(pid)) void unblockFifo(fifo);
+    }, 100);
+    try {
+      if ((await read) === 0) throw failedPrecondition('container process is already dead');
+    } finally {
+      clearInterval(watchdog);
+    }
+    await fs.rm(fifo, { force: true });
   }
 
   async kill(id: string, signal: number, all = false): Promise<void> {
@@ -186,6 +224,7 @@ export class ConmonRuntime implements Runtime {
   }
 
   async delete(id: string, force = false): Promise<void> {
+    this.initPids.delete(id);
     // runc keeps a state directory per container; without one there is nothing to delete.
     const known = await fs.access(join(this.paths.root, id)).then(() => true, () => false);
     if (!known) {
@@ -245,73 +284,8 @@ export class ConmonRuntime implements Runtime {
     return (await fs.access(`/proc/${pid}`).then(() => true, () => false)) ? pid : undefined;
   }
 
-  /**
-   * Runs a process in a running container under its own conmon. conmon
-   * announces its attach socket on the attach pipe and waits on the start
-   * pipe, so the session is connected before the process writes anything;
-   * the sync pipe then carries the PID and, at the end, the exit code.
-   */
-  async exec(id: string, opts: ExecOptions): Promise<ExecSession> {
-    const key = `x${randomBytes(6).toString('hex')}`;
-    await fs.mkdir(join(opts.dir, 'exits'), { recursive: true, mode: 0o700 });
-    const args = [
-      '--api-version', '1',
-      '-c', id,
-      '-u', key,
-      '-r', this.paths.runc,
-      '--runtime-arg', `--root=${this.paths.root}`,
-      '-b', opts.dir,
-      '-p', join(opts.dir, 'pid'),
-      '-l', `k8s-file:${join(opts.dir, 'log')}`,
-      '--exit-dir', join(opts.dir, 'exits'),
-      '--socket-dir-path', this.paths.socketDir,
-      '-e', '--exec-process-spec', opts.processSpec,
-      '--exec-attach',
-      '--syslog=false',
-      '--log-level=error',
-    ];
-    if (opts.tty) args.push('-t');
-    if (opts.stdin) args.push('-i');
-    const child = spawn(this.paths.conmon, args, {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' },
-      detached: true,
-    });
-    child.on('error', () => undefined);
-    child.unref();
-    const stdio = child.stdio as unknown as Array<NodeJS.ReadWriteStream & { destroy(): void }>;
-    const [sync, start, ready] = [stdio[3]!, stdio[4]!, stdio[5]!];
-    const messages = syncMessages(sync);
-    start.write('0');
-    const announced = await syncMessages(ready).next(30_000);
-    ready.destroy();
-    if (announced.data === undefined || announced.data < 0) {
-      sync.destroy();
-      throw failedPrecondition(cleanCreateError(runcMessage({ stderr: announced.message ?? 'exec failed' })));
-    }
-    const attached = attachStream(packetSocket(seqpacketConnect(join(this.paths.socketDir, key, 'attach'))));
-    start.end('1');
-    const first = await messages.next(30_000);
-    if (first.data === undefined || first.data < 0) {
-      attached.close();
-      sync.destroy();
-      throw failedPrecondition(cleanCreateError(runcMessage({ stderr: first.message ?? 'exec failed' })));
-    }
-    const exit = messages.next().then((m) => {
-      sync.destroy();
-      return m.data ?? -1;
-    });
-    let handed = false;
-    return {
-      pid: first.data,
-      attach: async () => {
-        if (handed) return undefined;
-        handed = true;
-        return attached;
-      },
-      resize: (height, width) => writeCtl(join(this.paths.socketDir, key, 'ctl'), `1 ${height} ${width}\n`),
-      wait: () => exit,
-    };
+  exec(id: string, opts: ExecOptions): Promise<ExecSession> {
+    return this.execs.exec(id, opts);
   }
 
   async pids(id: string): Promise<number[]> {
@@ -370,6 +344,42 @@ function syncMessages(stream: NodeJS.ReadableStream): { next(timeoutMs?: number)
         }
       }),
   };
+}
+
+/** True while a process exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Opens the exec FIFO as its reader (a blocking open, on libuv's thread pool) and reads until the writer closes it; returns the bytes read. */
+async function readExecFifo(fifo: string): Promise<number> {
+  const fh = await fs.open(fifo, fsc.O_RDONLY);
+  try {
+    let total = 0;
+    const buf = Buffer.alloc(16);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return total;
+      total += bytesRead;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function unblockFifo(fifo: string): Promise<void> {
+  const fh = await fs.open(fifo, fsc.O_WRONLY | fsc.O_NONBLOCK).catch(() => undefined);
+  await fh?.close();
 }
 
 async function writeCtl(path: string, text: string): Promise<void> {

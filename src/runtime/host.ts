@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, hostname, release } from 'node:os';
-import { RLIM_INFINITY } from './ocispec.js';
+import { RLIM_INFINITY } from '../oci/runtimespec.js';
 import { capName } from './caps.js';
 
 export interface HostFacts {

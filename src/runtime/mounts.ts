@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import { invalidArgument } from '../lib/errors.js';
 import { goQuote } from '../lib/gofmt.js';
-import type { Mount } from './ocispec.js';
+import type { Mount } from '../oci/runtimespec.js';
 
 export type Propagation = 'private' | 'rprivate' | 'shared' | 'rshared' | 'slave' | 'rslave';
 

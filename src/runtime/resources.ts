@@ -2,7 +2,7 @@
  * Cgroup resources of a container (--memory, --cpus, --pids-limit, ...) in
  * the OCI form dockerd writes, and the devices cgroup allow-list.
  */
-import type { DeviceRule, Resources } from './ocispec.js';
+import type { DeviceRule, Resources } from '../oci/runtimespec.js';
 
 /** Resource limits; unset fields leave the cgroup default. Byte counts are bytes. */
 export interface ResourcesInput {

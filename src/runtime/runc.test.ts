@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { capNumber, DEFAULT_CAPS } from './caps.js';
 import { hostFacts } from './host.js';
-import { specJson } from './ocispec.js';
+import { specJson } from '../oci/runtimespec.js';
 import { parseTmpfs } from './mounts.js';
 import { buildSpec, MASKED_PATHS, type SpecInput } from './spec.js';
 import { parseUlimit } from './ulimit.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { failedPrecondition, invalidArgument, errnoCode } from '../lib/errors.js';
-import type { Seccomp, SeccompAction, SeccompArg, Syscall } from './ocispec.js';
+import type { Seccomp, SeccompAction, SeccompArg, Syscall } from '../oci/runtimespec.js';
 
 /** Debian's copy of the default profile (package golang-github-containers-common). */
 export const DEFAULT_PROFILE_PATH = '/usr/share/containers/seccomp.json';

@@ -4,7 +4,7 @@ import { isKind } from '../lib/errors.js';
 import { capSet, DEFAULT_CAPS } from './caps.js';
 import { capsOfMask, parseHardLimits, type HostFacts } from './host.js';
 import { mergeTmpfsOptions, parseTmpfs } from './mounts.js';
-import { RLIM_INFINITY, specJson } from './ocispec.js';
+import { RLIM_INFINITY, specJson } from '../oci/runtimespec.js';
 import { kernelAtLeast, toOci, type Profile } from './seccomp.js';
 import { buildSpec, INIT_PATH, type SpecInput } from './spec.js';
 import { mergeEnv } from '../oci/image.js';

@@ -10,7 +10,7 @@ import { invalidArgument } from '../lib/errors.js';
 import { capSet } from './caps.js';
 import { hostFacts, type HostFacts } from './host.js';
 import { DEFAULT_SHM_SIZE, defaultMounts, layMounts, userMount, type UserMount } from './mounts.js';
-import { OCI_VERSION, type Device, type Mount, type Namespace, type RuntimeSpec, type Seccomp } from './ocispec.js';
+import { OCI_VERSION, type Device, type Mount, type Namespace, type RuntimeSpec, type Seccomp } from '../oci/runtimespec.js';
 import { defaultDeviceRules, resources, type ResourcesInput } from './resources.js';
 import { DEFAULT_PROFILE_PATH, loadProfile, parseProfile, toOci } from './seccomp.js';
 import { toRlimits, type Ulimit } from './ulimit.js';
@@ -50,6 +50,8 @@ export interface SpecInput {
   cwd?: string;
   /** -t: give the process a terminal. */
   tty?: boolean;
+  /** The terminal's initial size (rows, columns), as the client knows it. */
+  consoleSize?: [number, number];
   /** The resolved user (see user.ts); root when unset. */
   user?: { uid: number; gid: number; additionalGids?: number[] };
   /** The container's hostname; when unset, the host's own with the host's network, else the ID's first 12 characters. */
@@ -210,6 +212,7 @@ export function buildSpec(input: SpecInput): RuntimeSpec {
     ociVersion: OCI_VERSION,
     process: {
       terminal: input.tty ?? false,
+      ...(input.tty && input.consoleSize?.[0] && input.consoleSize[1] ? { consoleSize: { height: input.consoleSize[0], width: input.consoleSize[1] } } : {}),
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids ?? [user.gid] },
       args,
       env: mergeEnv(defaultEnv, input.env ?? []),

@@ -5,7 +5,7 @@
  */
 import { invalidArgument } from '../lib/errors.js';
 import { goQuote } from '../lib/gofmt.js';
-import { RLIM_INFINITY, type Rlimit } from './ocispec.js';
+import { RLIM_INFINITY, type Rlimit } from '../oci/runtimespec.js';
 
 /** A ulimit as the Engine API carries it; -1 means unlimited. */
 export interface Ulimit {

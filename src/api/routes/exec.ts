@@ -6,10 +6,10 @@ import { hijack } from '../hijack.js';
 import type { Router } from '../router.js';
 
 async function start(engine: Engine, ctx: Ctx): Promise<void> {
-  const body = await ctx.json<{ Detach?: boolean; Tty?: boolean }>();
+  const body = await ctx.json<{ Detach?: boolean; Tty?: boolean; ConsoleSize?: [number, number] | null }>();
   const s = engine.exec.get(ctx.params.id!);
   if (body.Detach) {
-    await engine.exec.start(s.id, undefined);
+    await engine.exec.start(s.id, undefined, body.ConsoleSize);
     ctx.send(200);
     return;
   }
@@ -22,7 +22,7 @@ async function start(engine: Engine, ctx: Ctx): Promise<void> {
       ...(s.config.AttachStdin ? { stdin: stream.input } : {}),
       write: (which, data) => stream.write(which, data),
       end: () => stream.end(),
-    });
+    }, body.ConsoleSize);
   } catch (err) {
     stream.write('stderr', Buffer.from(`${err instanceof Error ? err.message : String(err)}\r\n`));
     stream.end();

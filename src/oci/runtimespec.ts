@@ -22,6 +22,8 @@ export interface RuntimeSpec {
 
 export interface Process {
   terminal?: boolean;
+  /** The terminal's initial size. */
+  consoleSize?: { height: number; width: number };
   user: User;
   args: string[];
   env: string[];
