@@ -6,6 +6,7 @@
  * memory, and memory per running container. Prints figures and ratios.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { berth, cleanup, DOCKER, startDaemon } from '../test/helpers/daemon.js';
 import { hasDockerd, startRefDockerd } from '../test/helpers/refdocker.js';
 
@@ -22,16 +23,34 @@ function timed(env: NodeJS.ProcessEnv, args: string[]): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Resident memory (bytes) of every process whose command line matches one of the patterns. */
-function rss(patterns: RegExp[]): number {
-  const out = spawnSync('ps', ['-eo', 'rss=,args='], { encoding: 'utf8' }).stdout;
-  let kb = 0;
+/** PIDs of every process whose command line matches one of the patterns. */
+function pidsOf(patterns: RegExp[]): number[] {
+  const out = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout;
+  const pids: number[] = [];
   for (const line of out.split('\n')) {
     const m = /^\s*(\d+)\s+(.*)$/.exec(line);
-    if (m && patterns.some((p) => p.test(m[2]!))) kb += Number(m[1]);
+    if (m && patterns.some((p) => p.test(m[2]!))) pids.push(Number(m[1]));
   }
-  return kb * 1024;
+  return pids;
 }
+
+/** A field of /proc/PID/status in bytes (VmRSS: resident; RssAnon: resident and not backed by a file). */
+function statusBytes(pid: number, field: 'VmRSS' | 'RssAnon'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident memory (bytes) of every process whose command line matches one of the patterns. */
+function rss(patterns: RegExp[], field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+  return pidsOf(patterns).reduce((sum, pid) => sum + statusBytes(pid, field), 0);
+}
+
+/** How long both daemons are left alone before their idle memory is read. */
+const IDLE_WAIT_MS = Number(process.env.BENCH_IDLE_WAIT_MS ?? 10_000);
 
 /** Kills then removes: dockerd 20.10 can leave a batch of `rm -f` stuck in "Removal In Progress". */
 function removeAll(env: NodeJS.ProcessEnv, ids: string[]): void {
@@ -51,7 +70,7 @@ interface Engine {
 async function main(): Promise<void> {
   const b = await startDaemon();
   const engines: Engine[] = [
-    { name: 'berthd', env: b.env, daemon: [new RegExp(`bin/berthd .*${b.dir}`)], perContainer: [new RegExp(`conmon .*${b.dir}`)] },
+    { name: 'berthd', env: b.env, daemon: [new RegExp(`bin/berthd .*${b.dir}`), /berth-exec serve$/], perContainer: [new RegExp(`conmon .*${b.dir}`)] },
   ];
   const ref = hasDockerd() ? await startRefDockerd() : undefined;
   if (ref) {
@@ -63,7 +82,9 @@ async function main(): Promise<void> {
     if (r.code !== 0) throw new Error(r.stderr);
   }
   const results: Record<string, Record<string, number>> = {};
-  for (const e of engines) results[e.name] = { idle: rss(e.daemon) };
+  // Idle means idle: both daemons have finished start-up and the image import, and are left alone for a while.
+  await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
+  for (const e of engines) results[e.name] = { idle: rss(e.daemon), idleAnon: rss(e.daemon, 'RssAnon') };
 
   for (const e of engines) spawnSync(DOCKER, ['run', '-d', '--network', 'none', '--name', 'benchexec', 'busybox', 'sleep', '3600'], { env: e.env });
   const run: Record<string, number[]> = {};
@@ -114,10 +135,11 @@ async function main(): Promise<void> {
     [`ps -a with ${MANY} containers`, 'ms', 0],
     [`${MANY} containers started`, 'ms', 0],
     [`${MANY} containers removed`, 'ms', 0],
-    ['idle daemon memory', 'MB', 0],
+    ['idle daemon memory (RSS)', 'MB', 0],
+    ['idle daemon memory (anonymous)', 'MB', 0],
     ['memory per container', 'MB', 0],
   ];
-  const keys = ['run', 'exec', 'ps', 'manyStart', 'manyRemove', 'idle', 'perContainer'];
+  const keys = ['run', 'exec', 'ps', 'manyStart', 'manyRemove', 'idle', 'idleAnon', 'perContainer'];
   console.log(`${RUNS} alternating runs for latencies (medians); ${RESIDENT} resident containers for memory`);
   rows.forEach(([label, unit], i) => {
     const k = keys[i]!;

@@ -3,8 +3,7 @@
  * `runc exec` without a runtime start-up per call.
  *
  *   berth-exec run --pid PID [options] -- ARGV...
- *     Joins the namespaces of PID (the container's init) that differ from
- *     its own, forks, and in the child joins the container's cgroups, sets
+ *     Joins the namespaces of PID (the container's init), forks, and in the child joins the container's cgroups, sets
  *     rlimits, the bounding set, user and groups, capabilities, the working
  *     directory, no_new_privs and the seccomp filter in runc's order, then
  *     execs ARGV with the helper's own environment (the caller passes the
@@ -519,20 +518,14 @@ static int run(struct opts *o) {
     {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
     {"net", CLONE_NEWNET}, {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},
   };
+  /* Joining a namespace the helper is already in (the host's network, say) changes nothing, so every one is joined. */
   int nsfds[6];
   for (int i = 0; i < 6; i++) {
-    char path[64], own[64];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns/%s", o->pid, kinds[i].name);
-    snprintf(own, sizeof own, "/proc/self/ns/%s", kinds[i].name);
-    struct stat theirs, mine;
-    nsfds[i] = -1;
-    if (stat(path, &theirs) < 0) {
-      if (errno == ENOENT && i > 0) die("container process %d is gone", o->pid);
-      continue;
-    }
-    if (stat(own, &mine) == 0 && mine.st_ino == theirs.st_ino && mine.st_dev == theirs.st_dev) continue;
     nsfds[i] = open(path, O_RDONLY | O_CLOEXEC);
-    if (nsfds[i] < 0) die("cannot open %s: %s", path, strerror(errno));
+    if (nsfds[i] < 0 && errno == ENOENT && i == 0) continue; /* a kernel without cgroup namespaces */
+    if (nsfds[i] < 0) die(errno == ENOENT ? "container process %d is gone" : "cannot open the namespaces of %d: %s", o->pid, strerror(errno));
   }
   int cgfds[MAX_LIST];
   for (int i = 0; i < o->ncgroups; i++) {

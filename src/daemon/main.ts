@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { createServer, type TlsOptions } from '../api/server.js';
+import { trimWhenIdle } from './idle.js';
 import { BerthError } from '../lib/errors.js';
 import { createLogger, type Logger } from '../lib/log.js';
 import { parseDaemonArgs, USAGE, type DaemonConfig } from './config.js';
@@ -100,6 +101,7 @@ export async function main(argv: string[]): Promise<void> {
     await fs.writeFile(cfg.pidfile, `${process.pid}`);
   }
   wired.engine.events.publish('daemon', 'start', wired.engine.identity.id);
+  const stopTrimming = trimWhenIdle(servers);
   log.info('daemon has completed initialization');
 
   let stopping = false;
@@ -109,6 +111,7 @@ export async function main(argv: string[]): Promise<void> {
     log.info('processing signal', { signal });
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
+    stopTrimming();
     for (const s of servers) s.close();
     for (const s of sockets) s.destroy();
     for (const c of cleanups) await c();

@@ -102,7 +102,10 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
   const exec = new ExecService(containers, runtime, events);
   const health = new HealthMonitor({ exec, store: containerStore, events, log });
   containers.onStarted = (id) => health.start(id);
-  containers.onStopped = (id) => health.stop(id);
+  containers.onStopped = (id) => {
+    health.stop(id);
+    exec.stopped(id);
+  };
   await containers.restore();
   containers.watch();
   // Containers still running from before the daemon started get their health checks back.

@@ -447,13 +447,22 @@ export class ContainerService {
   }
 
   async stop(ref: string, timeoutSeconds?: number, signal?: string): Promise<void> {
-    const c = this.get(ref);
-    const timer = this.restartTimers.get(c.id);
-    if (timer) {
-      clearTimeout(timer);
+    let c = this.get(ref);
+    if (c.state.Status === 'restarting') {
+      const timer = this.restartTimers.get(c.id);
+      if (timer) clearTimeout(timer);
       this.restartTimers.delete(c.id);
-      c.manuallyStopped = true;
-      this.save(c);
+      // A restart may be under way: let it finish, then stop what it started.
+      await this.lifecycle.run(c.id, async () => undefined);
+      c = this.get(c.id);
+      if (c.state.Status === 'restarting') {
+        c.state.Status = 'exited';
+        c.manuallyStopped = true;
+        this.save(c);
+        this.settle(c.id, result(c), false);
+        this.publish(c, 'stop');
+        return;
+      }
     }
     if (!hasProcess(c.state.Status)) throw new BerthError('NotModified', 'container already stopped');
     c.manuallyStopped = true;

@@ -11,7 +11,7 @@ import { conflict, notFound } from '../lib/errors.js';
 import { capSet } from '../runtime/caps.js';
 import { startFailureCode } from './starterr.js';
 import { hostFacts } from '../runtime/host.js';
-import { resolveUser } from '../runtime/user.js';
+import { resolveUser, type ResolvedUser } from '../runtime/user.js';
 import type { Process, RuntimeSpec } from '../oci/runtimespec.js';
 import { mergeEnv } from '../oci/image.js';
 import type { AttachSink, ContainerService } from './containers.js';
@@ -44,6 +44,10 @@ export interface ExecRecord {
 
 export class ExecService {
   private readonly sessions = new Map<string, ExecRecord>();
+  /** Each running container's OCI spec, read once per start (berthd writes it before each start). */
+  private readonly specs = new Map<string, { startedAt: string; spec: RuntimeSpec }>();
+  /** Users resolved in each running container, valid while its passwd and group files are unchanged. */
+  private readonly users = new Map<string, Map<string, ResolvedUser>>();
 
   constructor(
     private readonly containers: ContainerService,
@@ -74,8 +78,8 @@ export class ExecService {
     if (s.running || s.exitCode !== null) throw conflict(`Error: Exec command ${id} is already running`);
     const c = this.containers.get(s.containerId);
     if (c.state.Status !== 'running') throw conflict(`Container ${c.id} is not running`);
-    const bundle = JSON.parse(await fs.readFile(join(this.containers.dir(c), 'config.json'), 'utf8')) as RuntimeSpec;
-    const user = await resolveUser(bundle.root.path, s.config.User || c.config.User);
+    const bundle = await this.bundleOf(c.id, c.state.StartedAt);
+    const user = await this.userOf(c.id, bundle.root.path, s.config.User || c.config.User, c.hostConfig.GroupAdd ?? []);
     const process: Process = {
       ...bundle.process,
       terminal: !!s.config.Tty,
@@ -135,6 +139,15 @@ export class ExecService {
     });
   }
 
+  private async bundleOf(containerId: string, startedAt: string): Promise<RuntimeSpec> {
+    const known = this.specs.get(containerId);
+    if (known?.startedAt === startedAt) return known.spec;
+    const c = this.containers.get(containerId);
+    const spec = JSON.parse(await fs.readFile(join(this.containers.dir(c), 'config.json'), 'utf8')) as RuntimeSpec;
+    this.specs.set(containerId, { startedAt, spec });
+    return spec;
+  }
+
   async resize(id: string, height: number, width: number): Promise<void> {
     const s = this.get(id);
     if (!s.resize) throw conflict(`Exec ${id} is not running`);
@@ -145,6 +158,28 @@ export class ExecService {
   forget(id: string): void {
     const s = this.sessions.get(id);
     if (s && !s.running) this.sessions.delete(id);
+  }
+
+  /** Forgets what was kept of a container's run once it stopped. */
+  stopped(containerId: string): void {
+    this.specs.delete(containerId);
+    this.users.delete(containerId);
+  }
+
+  /**
+   * The session's user, resolved against the container's passwd and group
+   * files as they are now: a user added in the container since is found.
+   */
+  private async userOf(containerId: string, rootfs: string, spec: string, groupAdd: string[]): Promise<ResolvedUser> {
+    const stamp = (path: string) => fs.stat(join(rootfs, path)).then((st) => `${st.ino}:${st.size}:${st.mtimeMs}`, () => '-');
+    const key = [spec, groupAdd.join(','), ...(await Promise.all([stamp('etc/passwd'), stamp('etc/group')]))].join('|');
+    let known = this.users.get(containerId);
+    const hit = known?.get(key);
+    if (hit) return hit;
+    const user = await resolveUser(rootfs, spec, groupAdd);
+    if (!known) this.users.set(containerId, (known = new Map()));
+    known.set(key, user);
+    return user;
   }
 
   /** Sessions of a container, for inspect's ExecIDs. */

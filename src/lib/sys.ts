@@ -17,6 +17,7 @@ interface Native {
   lremovexattr(path: string, name: string): void;
   flock(fd: number, operation: number): void;
   seqpacketConnect(path: string): number;
+  releaseMemory(): void;
 }
 
 function findAddon(): string {
@@ -95,4 +96,13 @@ export function flock(fd: number, operation: number): void {
 /** A connected SOCK_SEQPACKET UNIX socket descriptor (conmon's attach socket is one). */
 export function seqpacketConnect(path: string): number {
   return sys().seqpacketConnect(path);
+}
+
+/**
+ * Gives the kernel back memory the process holds without using it: the
+ * allocator's free pages, and the executable's clean file pages (start-up
+ * code and data), which are read back from the page cache when touched again.
+ */
+export function releaseMemory(): void {
+  sys().releaseMemory();
 }

@@ -225,6 +225,7 @@ export class ConmonRuntime implements Runtime {
 
   async delete(id: string, force = false): Promise<void> {
     this.initPids.delete(id);
+    this.execs.forget(id);
     // runc keeps a state directory per container; without one there is nothing to delete.
     const known = await fs.access(join(this.paths.root, id)).then(() => true, () => false);
     if (!known) {

@@ -18,6 +18,9 @@ import { writeFileAtomic } from '../lib/fsutil.js';
 import { capNumber } from './caps.js';
 import type { Seccomp, SeccompAction } from '../oci/runtimespec.js';
 
+/** How long after a session ends the helper for the next one is started. */
+const REFILL_DELAY_MS = 10;
+
 /** berth-exec's status line: the process runs, or why it could not start. */
 type Status = { pid: number } | { error: string };
 
@@ -109,7 +112,19 @@ export class ExecHelper {
     private readonly cacheDir: string,
   ) {}
 
+  /** Filters by the spec section they were made from: a container's spec is read once per run. */
+  private readonly filterOf = new WeakMap<Seccomp, Promise<string>>();
+
   private filter(s: Seccomp): Promise<string> {
+    let known = this.filterOf.get(s);
+    if (!known) {
+      this.filterOf.set(s, (known = this.compiled(s)));
+      known.catch(() => this.filterOf.delete(s));
+    }
+    return known;
+  }
+
+  private compiled(s: Seccomp): Promise<string> {
     const rules = seccompRules(s);
     const key = createHash('sha256').update(rules).digest('hex');
     let p = this.filters.get(key);
@@ -154,20 +169,55 @@ export class ExecHelper {
     return child;
   }
 
-  /** The waiting helper, if it is still alive, and a new one to wait for the next session. */
+  private refill: NodeJS.Timeout | undefined;
+
+  /** The waiting helper if it is still alive, else a new one. */
   private take(): ChildProcess {
-    let child = this.ready;
-    if (!child || child.exitCode !== null || child.signalCode !== null) child = this.spawnHelper();
-    this.ready = this.spawnHelper();
-    return child;
+    const child = this.ready;
+    this.ready = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) return child;
+    child?.kill();
+    return this.spawnHelper();
   }
 
-  async exec(id: string, opts: ExecOptions): Promise<ExecSession> {
+  /**
+   * Starts the next session's helper shortly after this one ended. Starting a
+   * process blocks the daemon for several milliseconds: not while a session
+   * starts or runs, nor when its client asks for the exit code right after.
+   */
+  private replenish(): void {
+    if (this.refill) clearTimeout(this.refill);
+    this.refill = setTimeout(() => {
+      this.refill = undefined;
+      this.ready ??= this.spawnHelper();
+    }, REFILL_DELAY_MS);
+    this.refill.unref();
+  }
+
+  /** What runc recorded of each container's current init, read once per run. */
+  private readonly states = new Map<string, RuncState>();
+
+  /** The container's init and cgroups, as long as that init is the one runc started (its PID was not reused). */
+  private async stateOf(id: string): Promise<RuncState> {
+    const known = this.states.get(id);
+    if (known && startTime(known.init_process_pid) === known.init_process_start) return known;
+    this.states.delete(id);
     const state = JSON.parse(await fs.readFile(join(this.runcRoot, id, 'state.json'), 'utf8').catch(() => {
       throw failedPrecondition(`container ${id} is not running`);
     })) as RuncState;
+    if (startTime(state.init_process_pid) !== state.init_process_start) throw failedPrecondition(`container ${id} is not running`);
+    this.states.set(id, state);
+    return state;
+  }
+
+  /** Forgets a container's runc state (it stopped). */
+  forget(id: string): void {
+    this.states.delete(id);
+  }
+
+  async exec(id: string, opts: ExecOptions): Promise<ExecSession> {
+    const state = await this.stateOf(id);
     const pid = state.init_process_pid;
-    if (startTime(pid) !== state.init_process_start) throw failedPrecondition(`container ${id} is not running`);
     const p = opts.process;
     const args = ['--pid', String(pid), '--uid', String(p.user.uid), '--gid', String(p.user.gid)];
     if (p.user.additionalGids?.length) args.push('--groups', p.user.additionalGids.join(','));
@@ -197,6 +247,7 @@ export class ExecHelper {
     head.writeUInt32LE(body.length);
     stdio[3].write(Buffer.concat([head, body]));
     const status = await readStatus(stdio[3]);
+    void exited.then(() => this.replenish());
     if ('error' in status) {
       child.kill();
       await exited;

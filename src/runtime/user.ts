@@ -149,8 +149,7 @@ export async function readInRoot(root: string, path: string): Promise<string | u
 
 /** Resolves --user and --group-add against the image at `rootfs`. */
 export async function resolveUser(rootfs: string, user = '', groupAdd: string[] = []): Promise<ResolvedUser> {
-  const passwd = await readInRoot(rootfs, '/etc/passwd');
-  const group = await readInRoot(rootfs, '/etc/group');
+  const [passwd, group] = await Promise.all([readInRoot(rootfs, '/etc/passwd'), readInRoot(rootfs, '/etc/group')]);
   const u = execUser(user, passwd, group);
   const extra = groupAdd.length > 0 ? additionalGroups(groupAdd, group) : [];
   return { uid: u.uid, gid: u.gid, home: u.home, additionalGids: [u.gid, ...u.sgids, ...extra] };

@@ -5,13 +5,21 @@ import { readFileSync, existsSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { berth, cleanup, docker, startDaemon, type Daemon } from '../helpers/daemon.js';
 
-function conmonsFor(dataRoot: string): number {
+/** conmon processes watching the container. */
+function conmonsFor(id: string): number {
   const out = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout;
-  return out.split('\n').filter((l) => l.startsWith('conmon') && l.includes(dataRoot)).length;
+  return out.split('\n').filter((l) => /^(\S*\/)?conmon /.test(l) && l.includes(id)).length;
 }
 
-function mountsUnder(dir: string): number {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(dir)).length;
+/** Mounts whose mount point names the container (its writable layer's merged view). */
+function mountsFor(id: string): number {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.includes(id)).length;
+}
+
+/** cgroup directories runc made for the container, in any hierarchy. */
+function cgroupsFor(id: string): string[] {
+  const root = '/sys/fs/cgroup';
+  return readdirSync(root).map((h) => `${root}/${h}/berth/${id}`).filter((p) => existsSync(p));
 }
 
 describe('docker CLI against berthd: containers', () => {
@@ -218,14 +226,19 @@ describe('docker CLI against berthd: containers', () => {
     assert.equal(docker(d, ['inspect', '--format', '{{.State.Status}}', 'survivor']).stdout.trim(), 'running');
     assert.equal(docker(d, ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'quick']).stdout.trim(), 'exited 42');
     assert.match(docker(d, ['logs', '--tail', '1', 'survivor']).stdout, /^alive\n$/);
+    assert.equal(conmonsFor(id), 1, 'the survivor is still watched by its conmon');
     const exec = docker(d, ['exec', 'survivor', 'sh', '-c', 'echo still-here; exit 5']);
     assert.equal(exec.code, 5);
     assert.equal(exec.stdout, 'still-here\n');
     assert.equal(docker(d, ['stop', 'survivor']).code, 0);
     assert.equal(docker(d, ['inspect', '--format', '{{.State.ExitCode}}', id]).stdout.trim(), '0');
     assert.equal(docker(d, ['rm', 'survivor', 'quick']).code, 0);
-    assert.equal(conmonsFor(d.dataRoot), 0, 'no conmon left');
-    assert.equal(mountsUnder(d.dataRoot), 0, 'no mount left');
+    for (const gone of [id, quick]) {
+      assert.equal(conmonsFor(gone), 0, 'no conmon left');
+      assert.equal(mountsFor(gone), 0, 'no mount left');
+      assert.deepEqual(cgroupsFor(gone), [], 'no cgroup left');
+      assert.ok(!existsSync(`${d.dir}/run/runc/${gone}`), 'no runc state left');
+    }
     assert.ok(!existsSync(`${d.dataRoot}/containers/${id}`));
   });
 });

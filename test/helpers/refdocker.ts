@@ -2,8 +2,8 @@
  * Debian's dockerd as a reference engine, on its own socket, data root and
  * exec root, without touching the host's networking (no bridge, no iptables).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ping } from './daemon.js';
@@ -45,6 +45,13 @@ export async function startRefDockerd(): Promise<RefDaemon> {
         proc.kill('SIGTERM');
         await exited;
       }
+      // dockerd can leave its data root bind-mounted on itself (and layers mounted) after it stops.
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '')
+        .filter((m) => m === dir || m.startsWith(`${dir}/`))
+        .sort((a, b) => b.length - a.length);
+      for (const m of mounts) spawnSync('umount', ['-l', m]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
