@@ -42,6 +42,9 @@
  *   --tty
  *   --size ROWS,COLS   the terminal's initial size
  *   --null-stdin       the process reads /dev/null (no stdin attached)
+ *   --detach           no one reads the output: the helper's own stdio is
+ *                      /dev/null, so the session does not depend on the
+ *                      daemon's pipes (it outlives a daemon restart)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -97,6 +100,7 @@ struct opts {
   int tty;
   unsigned short rows, cols;
   int null_stdin;
+  int detach;
   char **argv;
 };
 
@@ -158,6 +162,7 @@ static void parse_opts(int argc, char **argv, struct opts *o) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--tty")) o->tty = 1;
     else if (!strcmp(a, "--null-stdin")) o->null_stdin = 1;
+    else if (!strcmp(a, "--detach")) o->detach = 1;
     else if (!strcmp(a, "--nnp")) o->nnp = 1;
     else if (!v) die("%s needs a value", a);
     else if (!strcmp(a, "--pid")) o->pid = (pid_t)parse_u64(v, "pid"), i++;
@@ -534,10 +539,12 @@ static int run(struct opts *o) {
     cgfds[i] = open(path, O_WRONLY | O_CLOEXEC);
     if (cgfds[i] < 0) die("cannot open %s: %s", path, strerror(errno));
   }
-  if (o->null_stdin) {
-    int null = open("/dev/null", O_RDONLY);
+  if (o->null_stdin || o->detach) {
+    int null = open("/dev/null", O_RDWR);
     if (null < 0 || dup2(null, STDIN_FILENO) < 0) die("cannot open /dev/null: %s", strerror(errno));
-    if (null != STDIN_FILENO) close(null);
+    /* A detached session's output goes nowhere: the helper no longer needs the daemon's pipes. */
+    if (o->detach && (dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0)) die("cannot open /dev/null: %s", strerror(errno));
+    if (null > STDERR_FILENO) close(null);
   }
   struct sock_fprog prog, *filter = NULL;
   if (o->seccomp) {

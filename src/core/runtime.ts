@@ -44,6 +44,8 @@ export interface ExecOptions {
   seccomp?: Seccomp;
   /** Keep a stdin for the session to write to. */
   stdin: boolean;
+  /** No one reads the output (exec -d): the session must not depend on the daemon's pipes. */
+  detach?: boolean;
 }
 
 export interface ExecSession {

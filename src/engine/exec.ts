@@ -103,7 +103,7 @@ export class ExecService {
     let session;
     try {
       const seccomp = s.config.Privileged ? undefined : bundle.linux.seccomp;
-      session = await this.runtime.exec(c.id, { process, ...(seccomp ? { seccomp } : {}), stdin });
+      session = await this.runtime.exec(c.id, { process, ...(seccomp ? { seccomp } : {}), stdin, detach: !sink });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       s.exitCode = startFailureCode(message, s.config.Cmd[0]!);

@@ -234,6 +234,7 @@ export class ExecHelper {
     if (p.terminal) args.push('--tty');
     if (p.terminal && p.consoleSize) args.push('--size', `${p.consoleSize.height},${p.consoleSize.width}`);
     if (!opts.stdin) args.push('--null-stdin');
+    if (opts.detach) args.push('--detach');
     args.push('--cwd', p.cwd || '/', '--', ...p.args);
     const child = this.take();
     const exited = new Promise<number>((resolve) => {

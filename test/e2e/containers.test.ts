@@ -220,6 +220,8 @@ describe('docker CLI against berthd: containers', () => {
     const id = docker(d, ['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do echo alive; sleep 0.2; done']).stdout.trim();
     const quick = docker(d, ['run', '-d', '--name', 'quick', 'busybox', 'sh', '-c', 'sleep 1; exit 42']).stdout.trim();
     assert.match(quick, /^[a-f0-9]{64}$/);
+    // A detached exec session goes on while berthd is down, writing output no one reads.
+    assert.equal(docker(d, ['exec', '-d', 'survivor', 'sh', '-c', 'sleep 2; echo to-stdout; sleep 0.3; echo more; echo written-later > /tmp/later']).code, 0);
     await d.kill();
     spawnSync('sleep', ['1.5']);
     await d.restart();
@@ -227,6 +229,12 @@ describe('docker CLI against berthd: containers', () => {
     assert.equal(docker(d, ['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'quick']).stdout.trim(), 'exited 42');
     assert.match(docker(d, ['logs', '--tail', '1', 'survivor']).stdout, /^alive\n$/);
     assert.equal(conmonsFor(id), 1, 'the survivor is still watched by its conmon');
+    let later = '';
+    for (let i = 0; i < 50 && later !== 'written-later\n'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      later = docker(d, ['exec', 'survivor', 'cat', '/tmp/later']).stdout;
+    }
+    assert.equal(later, 'written-later\n');
     const exec = docker(d, ['exec', 'survivor', 'sh', '-c', 'echo still-here; exit 5']);
     assert.equal(exec.code, 5);
     assert.equal(exec.stdout, 'still-here\n');
