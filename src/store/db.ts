@@ -49,7 +49,25 @@ export function openDb(path: string): DB {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  cacheStatements(db);
   return db;
+}
+
+/**
+ * Every query text is compiled once per connection: the stores ask for their
+ * statements by text on each call, and compiling costs more than most of
+ * their queries. Safe because no statement is iterated lazily or switched to
+ * another mode (pluck, raw, expand), so one compiled statement serves every caller.
+ */
+function cacheStatements(db: DB): void {
+  const prepare = db.prepare.bind(db);
+  const compiled = new Map<string, Database.Statement>();
+  const cached = (sql: string): Database.Statement => {
+    let stmt = compiled.get(sql);
+    if (!stmt) compiled.set(sql, (stmt = prepare(sql)));
+    return stmt;
+  };
+  db.prepare = cached as DB['prepare'];
 }
 
 function migrate(db: DB): void {
