@@ -14,6 +14,7 @@ import { sendError } from './errors.js';
 import { Router } from './router.js';
 import { imageRoutes } from './routes/images.js';
 import { containerRoutes } from './routes/containers.js';
+import { networkRoutes } from './routes/networks.js';
 import { execRoutes } from './routes/exec.js';
 import { fileRoutes } from './routes/files.js';
 import { statsRoutes } from './routes/stats.js';
@@ -38,6 +39,7 @@ export function buildRouter(engine: Engine): Router {
   systemRoutes(r, engine);
   imageRoutes(r, engine);
   containerRoutes(r, engine);
+  networkRoutes(r, engine);
   execRoutes(r, engine);
   fileRoutes(r, engine);
   statsRoutes(r, engine);

@@ -6,6 +6,7 @@
  */
 import type { Digest } from '../lib/digest.js';
 import type { HealthConfig } from '../oci/image.js';
+import type { EndpointConfig } from './networks.js';
 
 export interface ContainerConfig {
   Hostname: string;
@@ -117,6 +118,8 @@ export interface ContainerRecord {
   restartCount: number;
   /** Set when the user stopped it, so `unless-stopped` and `always` know not to restart at daemon start. */
   manuallyStopped: boolean;
+  /** The networks it joins when it runs, by name, first the one of its NetworkMode; with what it asked of each. */
+  networks?: Record<string, EndpointConfig>;
 }
 
 export interface ContainerStore {

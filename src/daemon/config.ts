@@ -18,6 +18,10 @@ export interface DaemonConfig {
   insecureRegistries: string[];
   runtime: string;
   conmon: string;
+  /** The default bridge network's device; 'none' leaves the default bridge out. */
+  bridge: string;
+  /** The default bridge's gateway address and prefix (e.g. 172.17.0.1/16); chosen from docker's pools when unset. */
+  bip?: string;
 }
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
@@ -42,6 +46,8 @@ Options:
       --insecure-registry list    Enable insecure registry communication
       --runtime string            Path of the OCI runtime (default "runc")
       --conmon string             Path of conmon (default "conmon")
+  -b, --bridge string             Attach containers to a network bridge (default "berth0"; "none": no default bridge)
+      --bip string                Specify default-bridge IPv4 network (e.g. 172.17.0.1/16)
   -v, --version                   Print version information and quit
 `;
 
@@ -68,6 +74,8 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
         'insecure-registry': { type: 'string', multiple: true },
         runtime: { type: 'string' },
         conmon: { type: 'string' },
+        bridge: { type: 'string', short: 'b' },
+        bip: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -92,6 +100,8 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
     insecureRegistries: v['insecure-registry'] ?? [],
     runtime: v.runtime ?? 'runc',
     conmon: v.conmon ?? 'conmon',
+    bridge: v.bridge ?? 'berth0',
+    ...(v.bip ? { bip: v.bip } : {}),
   };
   if (v.pidfile) cfg.pidfile = v.pidfile;
   if (v.tlscacert) cfg.tlsCaCert = v.tlscacert;

@@ -13,6 +13,8 @@ import { HealthMonitor } from '../engine/health.js';
 import { ConmonRuntime } from '../runtime/conmon.js';
 import { findExecHelper } from '../runtime/exec.js';
 import { SqliteContainers } from '../store/containers.js';
+import { SqliteNetworks } from '../store/networks.js';
+import { NetworkService, tableName } from '../engine/networks.js';
 import { hasProcess } from '../core/containers.js';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import { hostFacts } from '../engine/system.js';
@@ -88,7 +90,22 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
   await fs.mkdir(containersRoot, { recursive: true, mode: 0o710 });
   const initPath = ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p));
   const containerStore = new SqliteContainers(db);
-  const containers = new ContainerService({
+  const networks = new NetworkService({
+    store: new SqliteNetworks(db),
+    events,
+    log,
+    bridge: cfg.bridge,
+    ...(cfg.bip ? { bip: cfg.bip } : {}),
+    table: tableName(cfg.dataRoot),
+    containers: {
+      get: (ref) => containers.get(ref),
+      list: () => containerStore.list(),
+      save: (c) => containerStore.put(c),
+      dir: (c) => containers.dir(c),
+    },
+  });
+  const containers: ContainerService = new ContainerService({
+    network: networks,
     store: containerStore,
     snapshots,
     runtime,
@@ -106,6 +123,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     health.stop(id);
     exec.stopped(id);
   };
+  await networks.init();
   await containers.restore();
   containers.watch();
   // Containers still running from before the daemon started get their health checks back.
@@ -132,6 +150,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     files: new FileService({ containers, snapshots, events }),
     commit: new CommitService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events }),
     health,
+    networks,
   };
   return {
     engine,
@@ -139,6 +158,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     close: () => {
       health.close();
       containers.close();
+      void networks.close();
       db.close();
     },
   };

@@ -10,6 +10,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { hasProcess, isActive, type ContainerConfig, type ContainerRecord, type ContainerStore, type HostConfig } from '../core/containers.js';
+import type { EndpointConfig } from '../core/networks.js';
 import type { AttachStream, Runtime } from '../core/runtime.js';
 import type { Snapshotter } from '../core/snapshots.js';
 
@@ -44,12 +45,28 @@ export interface ContainerDeps {
   root: string;
   /** Host path of an init binary for --init (tini-static), when one is installed. */
   initPath?: string;
+  /** Networks: without it, every container gets a namespace with loopback only (or the host's). */
+  network?: ContainerNetworking;
+}
+
+/** What the container lifecycle asks of networking (the network service answers). */
+export interface ContainerNetworking {
+  /** At create: the networks the container will join, checked and recorded on the record. */
+  plan(c: ContainerRecord, endpoints: Record<string, EndpointConfig> | null | undefined): void;
+  /** /etc/hosts and resolv.conf for a container without endpoints yet. */
+  writeEtc(c: ContainerRecord, dir: string, endpoints: []): Promise<void>;
+  /** runc created the process (pid) in its own network namespace: give it its endpoints before it starts. */
+  attach(c: ContainerRecord, pid: number, dir: string): Promise<void>;
+  /** The container stopped: its addresses, names and ports are free again. */
+  release(containerId: string): Promise<void>;
 }
 
 export interface CreateRequest {
   name?: string;
   config: Partial<ContainerConfig> & { Image?: string };
   hostConfig: Partial<HostConfig>;
+  /** docker's NetworkingConfig.EndpointsConfig. */
+  endpoints?: Record<string, EndpointConfig> | null;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -177,11 +194,13 @@ export class ContainerService {
       restartCount: 0,
       manuallyStopped: false,
     };
+    this.deps.network?.plan(record, req.endpoints);
     const dir = join(this.deps.root, id);
     await fs.mkdir(dir, { recursive: true, mode: 0o710 });
     try {
       await this.deps.snapshots.createRw(id, chainId(imageConfig.rootfs?.diff_ids ?? []));
       await writeEtcFiles(dir, config, hostConfig);
+      await this.deps.network?.writeEtc(record, dir, []);
       this.save(record);
     } catch (err) {
       await this.deps.snapshots.removeRw(id).catch(() => undefined);
@@ -270,12 +289,23 @@ export class ContainerService {
       this.save(c);
       throw failedPrecondition(message);
     }
+    try {
+      if (created) await this.deps.network?.attach(c, created.pid, dir);
+    } catch (err) {
+      await runtime.delete(c.id, true).catch(() => undefined);
+      await snapshots.unmountRw(c.id).catch(() => undefined);
+      const message = startError(err);
+      c.state = { ...c.state, Error: message, ExitCode: 128 };
+      this.save(c);
+      throw err instanceof BerthError ? err : failedPrecondition(message);
+    }
     // Attach sessions opened before start connect now, before the process runs, so no output is lost.
     await this.connectPending(c);
     try {
       await runtime.start(c.id);
     } catch (err) {
       await runtime.delete(c.id, true).catch(() => undefined);
+      await this.deps.network?.release(c.id).catch(() => undefined);
       await snapshots.unmountRw(c.id).catch(() => undefined);
       const message = startError(err);
       c.state = { ...c.state, Error: message, ExitCode: 126 };
@@ -334,7 +364,7 @@ export class ContainerService {
       seccomp: seccompValue === undefined ? 'default' : seccompValue === 'unconfined' ? 'unconfined' : { path: seccompValue },
       mounts,
       shmSize: h.ShmSize || undefined,
-      network: h.NetworkMode === 'host' ? 'host' : 'private',
+      network: (h.NetworkMode === 'host' ? 'host' : 'private') as 'host' | 'private',
       pid: h.PidMode === 'host' ? 'host' : 'private',
       ipc: h.IpcMode === 'host' ? 'host' : 'private',
       resources: {
@@ -657,9 +687,13 @@ export class ContainerService {
       const startedAt = Date.parse(current.state.StartedAt);
       current.state = { ...current.state, Status: 'exited', Pid: 0, ExitCode: code, FinishedAt: new Date().toISOString() };
       this.save(current);
+      // Addresses and published ports are free before anyone learns of the exit (a new run may want them at once);
+      // the links and firewall rules go after the waiters are answered.
+      const released = this.deps.network?.release(id).catch((err: unknown) => this.deps.log.warn('network release failed', { container: id, error: String(err) }));
       this.onStopped?.(id);
       this.publish(current, 'die', { exitCode: String(code), execDuration: String(Math.round((Date.now() - startedAt) / 1000)) });
       this.settle(id, result(current), false);
+      await released;
       if (current.hostConfig.AutoRemove) {
         await this.remove(id, { force: true, background: true, locked: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { container: id, error: String(err) }));
         return;
@@ -745,6 +779,7 @@ export class ContainerService {
     // The exit handler may still be releasing the runtime state and the mount: clean up after it.
     const release = async () => {
       await this.deps.runtime.delete(c.id, true).catch(() => undefined);
+      await this.deps.network?.release(c.id).catch(() => undefined);
       await this.deps.snapshots.removeRw(c.id);
       await fs.rm(this.dir(c), { recursive: true, force: true });
     };

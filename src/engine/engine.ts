@@ -10,6 +10,7 @@ import type { HostFacts } from './system.js';
 import type { FileService } from './files.js';
 import type { CommitService } from './commit.js';
 import type { HealthMonitor } from './health.js';
+import type { NetworkService } from './networks.js';
 
 export interface EngineIdentity {
   /** Stable daemon ID, kept in the data root. */
@@ -36,4 +37,5 @@ export interface Engine {
   health: HealthMonitor;
   files: FileService;
   commit: CommitService;
+  networks: NetworkService;
 }

@@ -40,6 +40,24 @@ const MIGRATIONS: string[] = [
      name TEXT NOT NULL UNIQUE,
      data TEXT NOT NULL
    );`,
+  `CREATE TABLE networks (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     data TEXT NOT NULL
+   );
+   CREATE TABLE endpoints (
+     id TEXT PRIMARY KEY,
+     network_id TEXT NOT NULL,
+     container_id TEXT NOT NULL,
+     ip TEXT NOT NULL,
+     data TEXT NOT NULL,
+     UNIQUE (network_id, ip)
+   );
+   CREATE INDEX endpoints_by_container ON endpoints(container_id);
+   CREATE TABLE port_mappings (
+     container_id TEXT PRIMARY KEY,
+     data TEXT NOT NULL
+   );`,
 ];
 
 export function openDb(path: string): DB {

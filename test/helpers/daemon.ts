@@ -3,6 +3,8 @@
  * under a temp dir, and helpers to drive it with the real docker CLI.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { tableName } from '../../src/engine/networks.js';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -54,11 +56,15 @@ export async function startDaemon(opts: { dir?: string; args?: string[] } = {}):
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'berth-test-'));
   const socket = join(dir, 'berth.sock');
   const dataRoot = join(dir, 'root');
+  // Daemons of concurrent tests each get their own default bridge.
+  const args = [...(opts.args ?? [])];
+  if (!args.some((a) => a === '-b' || a === '--bridge' || a.startsWith('--bridge='))) args.push('--bridge', `bt${randomBytes(5).toString('hex')}`);
+  bridges.set(dir, args[args.indexOf('--bridge') + 1] ?? args[args.indexOf('-b') + 1]!);
   let output = '';
   const launch = () => {
     const proc = spawn(
       process.execPath,
-      [join(REPO, 'bin/berthd'), '-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', join(dir, 'run'), '--pidfile', join(dir, 'berthd.pid'), ...(opts.args ?? [])],
+      [join(REPO, 'bin/berthd'), '-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', join(dir, 'run'), '--pidfile', join(dir, 'berthd.pid'), ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -100,8 +106,14 @@ export async function startDaemon(opts: { dir?: string; args?: string[] } = {}):
   return d;
 }
 
+const bridges = new Map<string, string>();
+
+/** Stops the daemon and removes what it left on the host: its data, its default bridge, its firewall table. */
 export async function cleanup(d: Daemon): Promise<void> {
   await d.stop();
+  const bridge = bridges.get(d.dir);
+  if (bridge && bridge !== 'none') spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+  spawnSync('nft', ['delete', 'table', 'ip', tableName(d.dataRoot)], { stdio: 'ignore' });
   rmSync(d.dir, { recursive: true, force: true });
 }
 

@@ -8,15 +8,17 @@ import type { Ctx } from '../context.js';
 import { frame, hijack, STDERR, STDOUT } from '../hijack.js';
 import type { Router } from '../router.js';
 import { containerInspect, containerSummary } from '../wire/containers.js';
+import type { EndpointConfig } from '../../engine/networks.js';
+import { networkView } from './networks.js';
 import { isActive } from '../../engine/engine.js';
 import { matchesLabels, parseTimestampNano } from '../../engine/filters.js';
 
 async function create(engine: Engine, ctx: Ctx): Promise<void> {
   const body = await ctx.json<Record<string, unknown>>();
-  const { HostConfig, NetworkingConfig: _net, ...config } = body;
-  void _net;
+  const { HostConfig, NetworkingConfig, ...config } = body;
   const name = ctx.query.get('name') ?? undefined;
-  const out = await engine.containers.create({ ...(name ? { name } : {}), config: config as never, hostConfig: (HostConfig ?? {}) as never });
+  const endpoints = (NetworkingConfig as { EndpointsConfig?: Record<string, EndpointConfig> } | undefined)?.EndpointsConfig ?? null;
+  const out = await engine.containers.create({ ...(name ? { name } : {}), config: config as never, hostConfig: (HostConfig ?? {}) as never, endpoints });
   ctx.send(201, { Id: out.id, Warnings: out.warnings });
 }
 
@@ -76,7 +78,7 @@ async function list(engine: Engine, ctx: Ctx): Promise<void> {
     200,
     await Promise.all(
       items.map(async (c) => ({
-        ...containerSummary(c, imageName(engine, c.image, c.config.Image)),
+        ...containerSummary(c, imageName(engine, c.image, c.config.Image), networkView(engine, c)),
         ...(withSize ? await engine.containers.sizes(c.id) : {}),
       })),
     ),
@@ -85,7 +87,7 @@ async function list(engine: Engine, ctx: Ctx): Promise<void> {
 
 async function inspect(engine: Engine, ctx: Ctx): Promise<void> {
   const c = engine.containers.get(ctx.params.id!);
-  const body = containerInspect(c, { dir: engine.containers.dir(c), logPath: engine.containers.logPath(c), rootfs: engine.containers.layerPaths(c.id) });
+  const body = containerInspect(c, { dir: engine.containers.dir(c), logPath: engine.containers.logPath(c), rootfs: engine.containers.layerPaths(c.id) }, networkView(engine, c));
   ctx.send(200, ctx.bool('size') ? { ...body, ...(await engine.containers.sizes(c.id)) } : body);
 }
 

@@ -1,8 +1,15 @@
 /** Docker's wire shapes for containers. */
 import { hasProcess, type ContainerRecord } from '../../engine/engine.js';
 import { humanDuration } from '../../lib/units.js';
+import { containerNetworkSettings, summaryNetworking, type NetworkView } from './networks.js';
 
-export function containerInspect(c: ContainerRecord, paths: { dir: string; logPath: string; rootfs: { upper: string; work: string; merged: string; lower: string[] } | undefined }) {
+const NO_NETWORK: NetworkView = { networks: () => undefined, endpoints: [], ports: [] };
+
+export function containerInspect(
+  c: ContainerRecord,
+  paths: { dir: string; logPath: string; rootfs: { upper: string; work: string; merged: string; lower: string[] } | undefined },
+  network?: NetworkView,
+) {
   const s = c.state;
   return {
     Id: c.id,
@@ -45,26 +52,7 @@ export function containerInspect(c: ContainerRecord, paths: { dir: string; logPa
     },
     Mounts: [],
     Config: c.config,
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: '',
-      SandboxKey: '',
-      Ports: {},
-      HairpinMode: false,
-      LinkLocalIPv6Address: '',
-      LinkLocalIPv6PrefixLen: 0,
-      SecondaryIPAddresses: null,
-      SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
-      IPv6Gateway: '',
-      MacAddress: '',
-      Networks: {},
-    },
+    NetworkSettings: containerNetworkSettings(c, network ?? NO_NETWORK),
   };
 }
 
@@ -90,7 +78,8 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   }
 }
 
-export function containerSummary(c: ContainerRecord, imageName: string) {
+export function containerSummary(c: ContainerRecord, imageName: string, network?: NetworkView) {
+  const net = summaryNetworking(c, network ?? NO_NETWORK);
   return {
     Id: c.id,
     Names: [`/${c.name}`],
@@ -98,12 +87,12 @@ export function containerSummary(c: ContainerRecord, imageName: string) {
     ImageID: c.image,
     Command: [c.path, ...c.args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' '),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: net.Ports,
     Labels: c.config.Labels ?? {},
     State: c.state.Status,
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: net.NetworkSettings,
     Mounts: [],
   };
 }
