@@ -20,13 +20,17 @@ export function hasDockerd(): boolean {
   return existsSync(DOCKERD);
 }
 
-export async function startRefDockerd(): Promise<RefDaemon> {
+/**
+ * `bip`: give the reference its default bridge (docker0, with that address),
+ * still without touching the host's firewall; without it, no bridge.
+ */
+export async function startRefDockerd(opts: { bip?: string } = {}): Promise<RefDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-ref-'));
   const socket = join(dir, 'docker.sock');
   let output = '';
   const proc: ChildProcess = spawn(
     DOCKERD,
-    ['-H', `unix://${socket}`, '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'run'), '--pidfile', join(dir, 'pid'), '-b', 'none', '--iptables=false', '--ip-masq=false'],
+    ['-H', `unix://${socket}`, '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'run'), '--pidfile', join(dir, 'pid'), ...(opts.bip ? ['--bip', opts.bip] : ['-b', 'none']), '--iptables=false', '--ip-masq=false'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -52,6 +56,7 @@ export async function startRefDockerd(): Promise<RefDaemon> {
         .filter((m) => m === dir || m.startsWith(`${dir}/`))
         .sort((a, b) => b.length - a.length);
       for (const m of mounts) spawnSync('umount', ['-l', m]);
+      if (opts.bip) spawnSync('ip', ['link', 'del', 'docker0'], { stdio: 'ignore' });
       rmSync(dir, { recursive: true, force: true });
     },
   };
