@@ -6,6 +6,7 @@
  */
 import type { Digest } from '../lib/digest.js';
 import type { HealthConfig } from '../oci/image.js';
+import type { MountPoint } from './volumes.js';
 
 export interface ContainerConfig {
   Hostname: string;
@@ -117,6 +118,8 @@ export interface ContainerRecord {
   restartCount: number;
   /** Set when the user stopped it, so `unless-stopped` and `always` know not to restart at daemon start. */
   manuallyStopped: boolean;
+  /** Volumes, binds and tmpfs mounts resolved at create, by destination (absent on records made before volumes). */
+  mounts?: MountPoint[];
 }
 
 export interface ContainerStore {

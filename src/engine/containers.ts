@@ -24,6 +24,7 @@ import { specJson } from '../oci/runtimespec.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
 import { resolveUser } from '../runtime/user.js';
 import { parseTmpfs, type UserMount } from '../runtime/mounts.js';
+import type { VolumeService } from './volumes.js';
 import { parseUlimit } from '../runtime/ulimit.js';
 import type { Events } from './events.js';
 import { matchesLabels } from './filters.js';
@@ -38,6 +39,7 @@ export interface ContainerDeps {
   snapshots: Snapshotter;
   runtime: Runtime;
   images: ImageService;
+  volumes: VolumeService;
   events: Events;
   log: Logger;
   /** `<data-root>/containers`. */
@@ -162,6 +164,7 @@ export class ContainerService {
     const argv = [...entrypoint, ...cmd];
     if (argv.length === 0) throw invalidArgument('no command specified');
 
+    const mounts = await this.deps.volumes.prepare({ config, hostConfig, lookup: (ref) => this.get(ref) });
     const id = randomBytes(32).toString('hex');
     if (!config.Hostname) config.Hostname = id.slice(0, 12);
     const record: ContainerRecord = {
@@ -176,6 +179,7 @@ export class ContainerService {
       state: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, OOMKilled: false },
       restartCount: 0,
       manuallyStopped: false,
+      mounts,
     };
     const dir = join(this.deps.root, id);
     await fs.mkdir(dir, { recursive: true, mode: 0o710 });
@@ -186,6 +190,7 @@ export class ContainerService {
     } catch (err) {
       await this.deps.snapshots.removeRw(id).catch(() => undefined);
       await fs.rm(dir, { recursive: true, force: true });
+      await this.deps.volumes.release(id, mounts, true);
       throw err;
     }
     this.publish(record, 'create');
@@ -208,7 +213,7 @@ export class ContainerService {
       await this.run(c);
     } catch (err) {
       // A container that was to be removed on exit goes when it cannot start, as with docker.
-      if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true }).catch(() => undefined);
+      if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
       throw err;
     }
   }
@@ -252,7 +257,8 @@ export class ContainerService {
     const rootfs = await snapshots.mountRw(c.id);
     try {
       const user = await resolveUser(rootfs, c.config.User, (c.hostConfig.GroupAdd ?? []) as string[]);
-      const spec = buildSpec(await this.specInput(c, rootfs, user));
+      const volumeMounts = await this.deps.volumes.attach(c, rootfs);
+      const spec = buildSpec(await this.specInput(c, rootfs, user, volumeMounts));
       await fs.writeFile(join(dir, 'config.json'), specJson(spec));
       created = await runtime.create({
         id: c.id,
@@ -265,6 +271,7 @@ export class ContainerService {
       });
     } catch (err) {
       await snapshots.unmountRw(c.id).catch(() => undefined);
+      await this.deps.volumes.detach(c);
       const message = startError(err);
       c.state = { ...c.state, Error: message, ExitCode: startFailureCode(message, c.path) };
       this.save(c);
@@ -277,6 +284,7 @@ export class ContainerService {
     } catch (err) {
       await runtime.delete(c.id, true).catch(() => undefined);
       await snapshots.unmountRw(c.id).catch(() => undefined);
+      await this.deps.volumes.detach(c);
       const message = startError(err);
       c.state = { ...c.state, Error: message, ExitCode: 126 };
       this.save(c);
@@ -300,7 +308,7 @@ export class ContainerService {
     if ((await runtime.exitCode(c.id)) !== undefined) void this.handleExit(c.id);
   }
 
-  private async specInput(c: ContainerRecord, rootfs: string, user: { uid: number; gid: number; additionalGids: number[] }) {
+  private async specInput(c: ContainerRecord, rootfs: string, user: { uid: number; gid: number; additionalGids: number[] }, volumeMounts: UserMount[]) {
     const h = c.hostConfig;
     const dir = this.dir(c);
     const mounts: UserMount[] = [
@@ -309,7 +317,7 @@ export class ContainerService {
       { type: 'bind', source: join(dir, 'resolv.conf'), destination: '/etc/resolv.conf' },
     ];
     for (const [dest, opts] of Object.entries(h.Tmpfs ?? {})) mounts.push(parseTmpfs(opts ? `${dest}:${opts}` : dest));
-    for (const bind of h.Binds ?? []) mounts.push(parseBind(bind));
+    mounts.push(...volumeMounts);
     const security = h.SecurityOpt ?? [];
     const seccompOpt = security.find((s) => s.startsWith('seccomp=') || s.startsWith('seccomp:'));
     const seccompValue = seccompOpt?.slice('seccomp='.length);
@@ -661,11 +669,12 @@ export class ContainerService {
       this.publish(current, 'die', { exitCode: String(code), execDuration: String(Math.round((Date.now() - startedAt) / 1000)) });
       this.settle(id, result(current), false);
       if (current.hostConfig.AutoRemove) {
-        await this.remove(id, { force: true, background: true, locked: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { container: id, error: String(err) }));
+        await this.remove(id, { force: true, background: true, locked: true, volumes: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { container: id, error: String(err) }));
         return;
       }
       await this.deps.runtime.delete(id, true).catch(() => undefined);
       await this.deps.snapshots.unmountRw(id).catch(() => undefined);
+      await this.deps.volumes.detach(current);
       this.maybeRestart(current, Date.now() - startedAt);
     } finally {
       this.exiting.delete(id);
@@ -710,9 +719,10 @@ export class ContainerService {
    * runtime state, writable layer and files are cleaned up after (the
    * auto-removal of `run --rm`, whose client waits for the removal); a crash
    * in between leaves orphans that `restore` removes. `locked`: the caller
-   * holds the container's lifecycle lock (the exit handler).
+   * holds the container's lifecycle lock (the exit handler). `volumes`:
+   * its anonymous volumes go too (rm -v, and run --rm).
    */
-  async remove(ref: string, opts: { force?: boolean; background?: boolean; locked?: boolean } = {}): Promise<void> {
+  async remove(ref: string, opts: { force?: boolean; background?: boolean; locked?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
     const active = isActive(c.state.Status);
     if (active && !opts.force) {
@@ -745,14 +755,20 @@ export class ContainerService {
     // The exit handler may still be releasing the runtime state and the mount: clean up after it.
     const release = async () => {
       await this.deps.runtime.delete(c.id, true).catch(() => undefined);
+      await this.deps.volumes.detach(cur);
       await this.deps.snapshots.removeRw(c.id);
       await fs.rm(this.dir(c), { recursive: true, force: true });
+      await this.deps.volumes.release(c.id, cur.mounts, opts.volumes ?? false);
     };
     const cleanup = () => (opts.locked ? release() : this.lifecycle.run(c.id, release));
     if (!opts.background) {
       cur.state.Status = 'removing';
       this.save(cur);
       await cleanup();
+    } else if (opts.volumes) {
+      // docker removes a --rm container's anonymous volumes before its waiters learn of the removal.
+      await this.deps.volumes.detach(cur);
+      await this.deps.volumes.release(c.id, cur.mounts, true);
     }
     this.deps.store.delete(c.id);
     this.pendingAttach.delete(c.id);
@@ -834,6 +850,7 @@ export class ContainerService {
         c.state = { ...c.state, Status: 'exited', Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString(), Error: 'container lost while the daemon was down' };
         await this.deps.runtime.delete(c.id, true).catch(() => undefined);
         await this.deps.snapshots.unmountRw(c.id).catch(() => undefined);
+        await this.deps.volumes.detach(c);
         this.save(c);
         continue;
       }
@@ -888,7 +905,8 @@ export function mergeConfig(req: Partial<ContainerConfig>, image: ImageConfig, i
     Cmd: cmd,
     ...(req.Healthcheck || ic.Healthcheck ? { Healthcheck: req.Healthcheck ?? ic.Healthcheck } : {}),
     Image: imageRef,
-    Volumes: req.Volumes ?? ic.Volumes ?? null,
+    // The request's VOLUMEs (docker run -v /path) join the image's, as docker merges them.
+    Volumes: req.Volumes && Object.keys(req.Volumes).length ? { ...(ic.Volumes ?? {}), ...req.Volumes } : (ic.Volumes ?? null),
     WorkingDir: req.WorkingDir || ic.WorkingDir || '',
     Entrypoint: entrypoint,
     OnBuild: null,
@@ -1017,21 +1035,10 @@ function validateHostConfig(h: HostConfig): void {
   if (h.NanoCpus < 0) throw invalidArgument('Range of CPUs is from 0.01 to the number of CPUs available');
   for (const u of h.Ulimits ?? []) parseUlimit(`${u.Name}=${u.Soft}:${u.Hard}`);
   for (const [dest, opts] of Object.entries(h.Tmpfs ?? {})) parseTmpfs(opts ? `${dest}:${opts}` : dest);
-  for (const b of h.Binds ?? []) parseBind(b);
   logMaxFile(h);
   logSizeMax(h);
   const log = h.LogConfig.Type;
   if (!['k8s-file', 'json-file', 'local', 'none', ''].includes(log)) throw invalidArgument(`failed to create task for container: logger: no log driver named '${log}' is registered`);
-}
-
-function parseBind(spec: string): UserMount {
-  const parts = spec.split(':');
-  if (parts.length < 2 || !parts[0]!.startsWith('/')) {
-    throw invalidArgument(`named volumes are not supported yet: ${spec}`);
-  }
-  const [source, destination, mode = ''] = parts;
-  if (!destination!.startsWith('/')) throw invalidArgument(`invalid mount config: invalid mount path: '${destination}' mount path must be absolute`);
-  return { type: 'bind', source: source!, destination: destination!, readonly: mode.split(',').includes('ro') };
 }
 
 function logMaxFile(h: HostConfig): number {

@@ -40,6 +40,13 @@ const MIGRATIONS: string[] = [
      name TEXT NOT NULL UNIQUE,
      data TEXT NOT NULL
    );`,
+  `CREATE TABLE volumes (
+     name TEXT PRIMARY KEY,
+     driver TEXT NOT NULL,
+     labels TEXT NOT NULL,
+     options TEXT NOT NULL,
+     created TEXT NOT NULL
+   );`,
 ];
 
 export function openDb(path: string): DB {

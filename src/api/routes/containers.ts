@@ -218,7 +218,7 @@ export function containerRoutes(r: Router, engine: Engine): void {
   r.post('/containers/{id}/attach', (ctx) => attach(engine, ctx));
   r.get('/containers/{id}/logs', (ctx) => logs(engine, ctx));
   r.delete('/containers/{id}', async (ctx) => {
-    await engine.containers.remove(ctx.params.id!, { force: ctx.bool('force') });
+    await engine.containers.remove(ctx.params.id!, { force: ctx.bool('force'), volumes: ctx.bool('v') });
     ctx.send(204);
   });
 }

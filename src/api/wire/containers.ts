@@ -1,6 +1,7 @@
 /** Docker's wire shapes for containers. */
 import { hasProcess, type ContainerRecord } from '../../engine/engine.js';
 import { humanDuration } from '../../lib/units.js';
+import { mountPointBody } from './volumes.js';
 
 export function containerInspect(c: ContainerRecord, paths: { dir: string; logPath: string; rootfs: { upper: string; work: string; merged: string; lower: string[] } | undefined }) {
   const s = c.state;
@@ -43,7 +44,7 @@ export function containerInspect(c: ContainerRecord, paths: { dir: string; logPa
         ? { LowerDir: paths.rootfs.lower.join(':'), MergedDir: paths.rootfs.merged, UpperDir: paths.rootfs.upper, WorkDir: paths.rootfs.work }
         : {},
     },
-    Mounts: [],
+    Mounts: (c.mounts ?? []).map(mountPointBody),
     Config: c.config,
     NetworkSettings: {
       Bridge: '',
@@ -104,7 +105,7 @@ export function containerSummary(c: ContainerRecord, imageName: string) {
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode },
     NetworkSettings: { Networks: {} },
-    Mounts: [],
+    Mounts: (c.mounts ?? []).map(mountPointBody),
   };
 }
 
