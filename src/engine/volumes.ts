@@ -82,11 +82,7 @@ export class VolumeService {
       return existing;
     }
     if (driver !== this.deps.driver.name) throw notFound(`create ${name}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
-    if (!validVolumeName(name)) {
-      throw invalidArgument(
-        `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
-      );
-    }
+    checkVolumeName(name);
     const options = opts.options ?? {};
     try {
       await this.deps.driver.create(name, options);
@@ -251,11 +247,7 @@ export class VolumeService {
       if (m.type === 'volume' && driver !== this.deps.driver.name) {
         throw notFound(`create ${m.name ?? ''}: error looking up volume plugin ${driver}: plugin "${driver}" not found`);
       }
-      if (m.type === 'volume' && m.named && !validVolumeName(m.name!)) {
-        throw invalidArgument(
-          `create ${m.name}: "${m.name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
-        );
-      }
+      if (m.type === 'volume' && m.named) checkVolumeName(m.name!);
       if (m.type === 'volume' && m.driverOptions) this.deps.driver.validate(m.driverOptions);
     }
     const created: string[] = [];
@@ -397,6 +389,16 @@ function bindOf(m: MountPoint, source: string): UserMount {
 /** docker reports "z" for local volumes that -v or --mount asked for without a mode (VOLUMEs keep an empty mode). */
 function defaultMode(m: MountRequest): MountRequest {
   return m.type === 'volume' && !m.mode ? { ...m, mode: 'z' } : m;
+}
+
+/** docker's checks of a local volume name, with its words. */
+function checkVolumeName(name: string): void {
+  if (name.length < 2) throw invalidArgument(`create ${name}: volume name is too short, names should be at least two alphanumeric characters`);
+  if (!validVolumeName(name)) {
+    throw invalidArgument(
+      `create ${name}: "${name}" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`,
+    );
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

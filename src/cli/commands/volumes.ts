@@ -6,7 +6,7 @@ import { maxArgs, minArgs, noArgs, type CommandDef } from '../command.js';
 import { renderRows } from '../output.js';
 import { confirm } from '../prompt.js';
 import { VOLUME_HEADERS, volumeRow } from './rows.js';
-import { checkFilters, errorText, filterFlag, INSPECT_FORMAT_HELP, parseFilters, sortKeys } from './common.js';
+import { checkFilters, errorText, filterFlag, INSPECT_FORMAT_HELP, parseFilters } from './common.js';
 import { naturalLess, pruneFilters } from './containers.js';
 import { inspectOutput } from './inspect.js';
 
@@ -88,7 +88,7 @@ function lsDef(): CommandDef {
         source = typeof cfg === 'string' && cfg && !quiet ? cfg : 'table';
       }
       const format = volumeFormat(source, quiet);
-      cli.out.write(renderRows(format, 'table {{.Driver}}\t{{.Name}}', volumes.map((v) => sortKeys(volumeRow(v))), VOLUME_HEADERS));
+      cli.out.write(renderRows(format, 'table {{.Driver}}\t{{.Name}}', volumes.map(volumeRow), VOLUME_HEADERS));
     },
   };
 }
