@@ -52,13 +52,19 @@ export function validMode(mode: string): boolean {
   return true;
 }
 
+/** Go's path.Clean: normalized, without a trailing slash. */
+function clean(p: string): string {
+  const n = posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
 const modeWords = (mode: string) => (mode ? mode.split(',') : []);
 
 function checkTarget(type: string, target: string): void {
   if (!posix.isAbsolute(target)) {
     throw invalidArgument(`invalid mount config for type "${type}": invalid mount path: '${target}' mount path must be absolute`);
   }
-  if (posix.normalize(target) === '/') throw invalidArgument(`invalid specification: destination can't be '/'`);
+  if (clean(target) === '/') throw invalidArgument(`invalid specification: destination can't be '/'`);
 }
 
 /** A `-v` value: `/host:/ctr[:mode]` binds, `name:/ctr[:mode]` names a volume, `/ctr` asks for an anonymous one. */
@@ -88,11 +94,11 @@ export function parseBind(spec: string): MountRequest {
   const rw = !words.includes('ro');
   const bind = posix.isAbsolute(source);
   checkTarget(bind ? 'bind' : 'volume', target);
-  const destination = posix.normalize(target);
+  const destination = clean(target);
   if (bind) {
     const propagation = words.find((w) => PROPAGATION.has(w)) ?? DEFAULT_PROPAGATION;
     if (words.includes('nocopy')) throw invalidArgument(`invalid mode: ${mode}`);
-    return { type: 'bind', source: posix.normalize(source), destination, mode, rw, propagation, createSource: true };
+    return { type: 'bind', source: clean(source), destination, mode, rw, propagation, createSource: true };
   }
   if (words.some((w) => PROPAGATION.has(w))) throw invalidArgument(`invalid mode: ${mode}`);
   return {
@@ -125,8 +131,8 @@ export function parseMount(m: ApiMount): MountRequest {
       if (!posix.isAbsolute(m.Source)) throw fail(`invalid mount path: '${m.Source}' mount path must be absolute`);
       return {
         type: 'bind',
-        source: posix.normalize(m.Source),
-        destination: posix.normalize(target),
+        source: clean(m.Source),
+        destination: clean(target),
         mode: '',
         rw,
         propagation,
@@ -143,7 +149,7 @@ export function parseMount(m: ApiMount): MountRequest {
       return {
         type: 'volume',
         source: '',
-        destination: posix.normalize(target),
+        destination: clean(target),
         mode: '',
         rw,
         propagation: '',
@@ -168,7 +174,7 @@ export function parseMount(m: ApiMount): MountRequest {
       return {
         type: 'tmpfs',
         source: '',
-        destination: posix.normalize(target),
+        destination: clean(target),
         mode: '',
         rw,
         propagation: '',
