@@ -261,6 +261,9 @@ describe('docker CLI against berthd: volumes', () => {
     assert.deepEqual(by('/tmp1'), { Type: 'tmpfs', Source: '', Destination: '/tmp1', Mode: '', RW: true, Propagation: '' });
     const psMounts = ok(docker(d, ['ps', '-a', '--no-trunc', '--filter', `id=${id}`, '--format', '{{.Mounts}}'])).trim();
     assert.deepEqual(psMounts.split(',').sort(), ['', host, host, 'insp', 'inspro'].sort());
+    assert.equal(ok(docker(d, ['ps', '-aq', '--no-trunc', '--filter', 'volume=insp'])).trim(), id);
+    assert.equal(ok(docker(d, ['ps', '-aq', '--no-trunc', '--filter', 'volume=/tmp1'])).trim(), id);
+    assert.equal(ok(docker(d, ['ps', '-aq', '--filter', 'volume=other'])), '');
     ok(docker(d, ['rm', id]));
     ok(docker(d, ['volume', 'rm', 'insp', 'inspro']));
   });

@@ -65,6 +65,8 @@ async function list(engine: Engine, ctx: Ctx): Promise<void> {
           return values.includes('false');
         case 'health':
           return values.includes(c.state.Health?.Status ?? 'none');
+        case 'volume':
+          return values.some((v) => (c.mounts ?? []).some((m) => m.name === v || m.destination === v));
         default:
           throw invalidArgument(`invalid filter '${key}'`);
       }
