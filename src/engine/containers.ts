@@ -456,6 +456,11 @@ export class ContainerService {
 
   async stop(ref: string, timeoutSeconds?: number, signal?: string): Promise<void> {
     let c = this.get(ref);
+    if (!hasProcess(c.state.Status)) {
+      // An exit may still be in hand, its restart policy not yet applied: let it finish, then stop what it decided.
+      await this.lifecycle.run(c.id, async () => undefined);
+      c = this.get(c.id);
+    }
     if (c.state.Status === 'restarting') {
       const timer = this.restartTimers.get(c.id);
       if (timer) clearTimeout(timer);
