@@ -19,7 +19,8 @@ const stalls: Record<string, number> = {};
 
 function timed(env: NodeJS.ProcessEnv, args: string[]): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(DOCKER, args, { env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20, timeout: 30_000 });
+  // SIGKILL: `docker run` passes SIGTERM on to the container and keeps waiting.
+  const r = spawnSync(DOCKER, args, { env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20, timeout: 30_000, killSignal: 'SIGKILL' });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
     stalls[args.join(' ')] = (stalls[args.join(' ')] ?? 0) + 1;
     return NaN;
@@ -87,61 +88,65 @@ async function main(): Promise<void> {
     const dir = ref.socket.replace(/\/docker\.sock$/, '');
     engines.push({ name: 'dockerd', env: ref.env, daemon: [new RegExp(`^(/usr/sbin/)?dockerd .*${dir}`), new RegExp(`^containerd .*${dir}`)], perContainer: [/containerd-shim/] });
   }
-  for (const e of engines) {
-    const r = berth({ env: e.env }, ['bootstrap', '--only', 'busybox']);
-    if (r.code !== 0) throw new Error(r.stderr);
-  }
   const results: Record<string, Record<string, number>> = {};
-  // Idle means idle: both daemons have finished start-up and the image import, and are left alone for a while.
-  await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
-  for (const e of engines) results[e.name] = { idle: rss(e.daemon), idleAnon: rss(e.daemon, 'RssAnon') };
-
-  for (const e of engines) spawnSync(DOCKER, ['run', '-d', '--network', 'none', '--name', 'benchexec', 'busybox', 'sleep', '3600'], { env: e.env });
-  const run: Record<string, number[]> = {};
-  const bridged: Record<string, number[]> = {};
-  const exec: Record<string, number[]> = {};
-  for (let i = 0; i < RUNS; i++) {
+  // A failure or a stalled reference must not leave either daemon (and its containers) behind.
+  try {
     for (const e of engines) {
-      (run[e.name] ??= []).push(timed(e.env, ['run', '--rm', '--network', 'none', 'busybox', 'true']));
-      (bridged[e.name] ??= []).push(timed(e.env, ['run', '--rm', 'busybox', 'true']));
-      (exec[e.name] ??= []).push(timed(e.env, ['exec', 'benchexec', 'true']));
+      const r = berth({ env: e.env }, ['bootstrap', '--only', 'busybox']);
+      if (r.code !== 0) throw new Error(r.stderr);
     }
-  }
-  for (const e of engines) {
-    removeAll(e.env, ['benchexec']);
-    results[e.name]!.run = median(run[e.name]!);
-    results[e.name]!.bridged = median(bridged[e.name]!);
-    results[e.name]!.netCost = results[e.name]!.bridged! - results[e.name]!.run!;
-    results[e.name]!.exec = median(exec[e.name]!);
-  }
+    // Idle means idle: both daemons have finished start-up and the image import, and are left alone for a while.
+    await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
+    for (const e of engines) results[e.name] = { idle: rss(e.daemon), idleAnon: rss(e.daemon, 'RssAnon') };
 
-  for (const e of engines) {
-    // Memory per running container: the daemon's growth plus the per-container processes.
-    const before = rss([...e.daemon, ...e.perContainer]);
-    const ids: string[] = [];
-    for (let i = 0; i < RESIDENT; i++) {
-      ids.push(spawnSync(DOCKER, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '3600'], { env: e.env, encoding: 'utf8' }).stdout.trim());
+    for (const e of engines) spawnSync(DOCKER, ['run', '-d', '--network', 'none', '--name', 'benchexec', 'busybox', 'sleep', '3600'], { env: e.env });
+    const run: Record<string, number[]> = {};
+    const bridged: Record<string, number[]> = {};
+    const exec: Record<string, number[]> = {};
+    for (let i = 0; i < RUNS; i++) {
+      for (const e of engines) {
+        (run[e.name] ??= []).push(timed(e.env, ['run', '--rm', '--network', 'none', 'busybox', 'true']));
+        (bridged[e.name] ??= []).push(timed(e.env, ['run', '--rm', 'busybox', 'true']));
+        (exec[e.name] ??= []).push(timed(e.env, ['exec', 'benchexec', 'true']));
+      }
     }
-    results[e.name]!.perContainer = (rss([...e.daemon, ...e.perContainer]) - before) / RESIDENT;
-    removeAll(e.env, ids);
+    for (const e of engines) {
+      removeAll(e.env, ['benchexec']);
+      results[e.name]!.run = median(run[e.name]!);
+      results[e.name]!.bridged = median(bridged[e.name]!);
+      results[e.name]!.netCost = results[e.name]!.bridged! - results[e.name]!.run!;
+      results[e.name]!.exec = median(exec[e.name]!);
+    }
 
-    // 100 containers started then removed, and ps -a with 100 containers present.
-    const t = process.hrtime.bigint();
-    const many: string[] = [];
-    for (let i = 0; i < MANY; i++) {
-      many.push(spawnSync(DOCKER, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '3600'], { env: e.env, encoding: 'utf8' }).stdout.trim());
+    for (const e of engines) {
+      // Memory per running container: the daemon's growth plus the per-container processes.
+      const before = rss([...e.daemon, ...e.perContainer]);
+      const ids: string[] = [];
+      for (let i = 0; i < RESIDENT; i++) {
+        ids.push(spawnSync(DOCKER, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '3600'], { env: e.env, encoding: 'utf8' }).stdout.trim());
+      }
+      results[e.name]!.perContainer = (rss([...e.daemon, ...e.perContainer]) - before) / RESIDENT;
+      removeAll(e.env, ids);
+
+      // 100 containers started then removed, and ps -a with 100 containers present.
+      const t = process.hrtime.bigint();
+      const many: string[] = [];
+      for (let i = 0; i < MANY; i++) {
+        many.push(spawnSync(DOCKER, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '3600'], { env: e.env, encoding: 'utf8' }).stdout.trim());
+      }
+      const started = Number(process.hrtime.bigint() - t) / 1e6;
+      const ps: number[] = [];
+      for (let i = 0; i < 10; i++) ps.push(timed(e.env, ['ps', '-a']));
+      const t2 = process.hrtime.bigint();
+      removeAll(e.env, many);
+      results[e.name]!.manyStart = started;
+      results[e.name]!.manyRemove = Number(process.hrtime.bigint() - t2) / 1e6;
+      results[e.name]!.ps = median(ps);
     }
-    const started = Number(process.hrtime.bigint() - t) / 1e6;
-    const ps: number[] = [];
-    for (let i = 0; i < 10; i++) ps.push(timed(e.env, ['ps', '-a']));
-    const t2 = process.hrtime.bigint();
-    removeAll(e.env, many);
-    results[e.name]!.manyStart = started;
-    results[e.name]!.manyRemove = Number(process.hrtime.bigint() - t2) / 1e6;
-    results[e.name]!.ps = median(ps);
+  } finally {
+    await ref?.stop();
+    await cleanup(b);
   }
-  await ref?.stop();
-  await cleanup(b);
 
   const rows: Array<[string, string, number]> = [
     ['run --rm busybox true', 'ms', 0],

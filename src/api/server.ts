@@ -20,6 +20,7 @@ import { fileRoutes } from './routes/files.js';
 import { statsRoutes } from './routes/stats.js';
 import { eventRoutes } from './routes/events.js';
 import { systemRoutes } from './routes/system.js';
+import { volumeRoutes } from './routes/volumes.js';
 import { API_VERSION, splitVersion } from './version.js';
 
 export interface TlsOptions {
@@ -40,6 +41,7 @@ export function buildRouter(engine: Engine): Router {
   imageRoutes(r, engine);
   containerRoutes(r, engine);
   networkRoutes(r, engine);
+  volumeRoutes(r, engine);
   execRoutes(r, engine);
   fileRoutes(r, engine);
   statsRoutes(r, engine);

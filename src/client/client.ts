@@ -35,6 +35,8 @@ import type {
   InfoResponse,
   PingInfo,
   VersionResponse,
+  VolumePruneReport,
+  VolumeSummary,
 } from './types.js';
 
 /** The highest API version this client speaks. */
@@ -969,6 +971,26 @@ export class Client {
   async containersPrune(filters: Filters = {}): Promise<ContainerPruneReport> {
     const r = await this.post<ContainerPruneReport>('/containers/prune', { query: { filters: encodeFilters(filters) } });
     return r.data ?? { ContainersDeleted: null, SpaceReclaimed: 0 };
+  }
+
+  async volumeCreate(opts: { name?: string; driver?: string; driverOpts?: Record<string, string>; labels?: Record<string, string> }): Promise<VolumeSummary> {
+    const body = { Driver: opts.driver ?? '', DriverOpts: opts.driverOpts ?? {}, Labels: opts.labels ?? {}, Name: opts.name ?? '' };
+    const r = await this.post<VolumeSummary>('/volumes/create', { data: goJSON(body, { escapeHTML: true }) + '\n', contentType: 'application/json' });
+    return r.data;
+  }
+
+  async volumeList(filters: Filters = {}): Promise<{ Volumes: VolumeSummary[] | null; Warnings: string[] | null }> {
+    const r = await this.get<{ Volumes: VolumeSummary[] | null; Warnings: string[] | null }>('/volumes', { query: { filters: encodeFilters(filters) } });
+    return r.data ?? { Volumes: null, Warnings: null };
+  }
+
+  async volumeRemove(name: string, force = false): Promise<void> {
+    await this.del(`/volumes/${escapePath(name)}`, { query: { force } });
+  }
+
+  async volumesPrune(filters: Filters = {}): Promise<VolumePruneReport> {
+    const r = await this.post<VolumePruneReport>('/volumes/prune', { query: { filters: encodeFilters(filters) } });
+    return r.data ?? { VolumesDeleted: null, SpaceReclaimed: 0 };
   }
 
   /** `HEAD /containers/{id}/archive`: the stat of a path in the container. */

@@ -277,6 +277,11 @@ export interface FilesystemChange {
   Kind: number;
 }
 
+export interface VolumePruneReport {
+  VolumesDeleted: string[] | null;
+  SpaceReclaimed: number;
+}
+
 export interface ContainerPruneReport {
   ContainersDeleted: string[] | null;
   SpaceReclaimed: number;

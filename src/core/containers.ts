@@ -7,6 +7,7 @@
 import type { Digest } from '../lib/digest.js';
 import type { HealthConfig } from '../oci/image.js';
 import type { EndpointConfig } from './networks.js';
+import type { MountPoint } from './volumes.js';
 
 export interface ContainerConfig {
   Hostname: string;
@@ -120,6 +121,8 @@ export interface ContainerRecord {
   manuallyStopped: boolean;
   /** The networks it joins when it runs, by name, first the one of its NetworkMode; with what it asked of each. */
   networks?: Record<string, EndpointConfig>;
+  /** Volumes, binds and tmpfs mounts resolved at create, by destination (absent on records made before volumes). */
+  mounts?: MountPoint[];
 }
 
 export interface ContainerStore {

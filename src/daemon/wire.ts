@@ -6,6 +6,9 @@ import type { Engine } from '../engine/engine.js';
 import { Events } from '../engine/events.js';
 import { ImageService } from '../engine/images.js';
 import { ContainerService } from '../engine/containers.js';
+import { VolumeService } from '../engine/volumes.js';
+import { LocalDriver } from '../volume/local.js';
+import { SqliteVolumes } from '../store/volumes.js';
 import { ExecService } from '../engine/exec.js';
 import { FileService } from '../engine/files.js';
 import { CommitService } from '../engine/commit.js';
@@ -90,6 +93,9 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
   await fs.mkdir(containersRoot, { recursive: true, mode: 0o710 });
   const initPath = ['/usr/bin/tini-static', '/usr/bin/docker-init'].find((p) => existsSync(p));
   const containerStore = new SqliteContainers(db);
+  const volumeDriver = new LocalDriver(join(cfg.dataRoot, 'volumes'));
+  await volumeDriver.init();
+  const volumes = new VolumeService({ store: new SqliteVolumes(db), driver: volumeDriver, containers: containerStore, events, log });
   const networks = new NetworkService({
     store: new SqliteNetworks(db),
     events,
@@ -110,6 +116,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     snapshots,
     runtime,
     images: imageService,
+    volumes,
     events,
     log,
     root: containersRoot,
@@ -124,6 +131,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     exec.stopped(id);
   };
   await networks.init();
+  await volumes.restore();
   await containers.restore();
   containers.watch();
   // Containers still running from before the daemon started get their health checks back.
@@ -146,6 +154,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     events,
     images: imageService,
     containers,
+    volumes,
     exec,
     files: new FileService({ containers, snapshots, events }),
     commit: new CommitService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events }),

@@ -25,6 +25,7 @@ import { specJson } from '../oci/runtimespec.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
 import { resolveUser } from '../runtime/user.js';
 import { parseTmpfs, type UserMount } from '../runtime/mounts.js';
+import type { VolumeService } from './volumes.js';
 import { parseUlimit } from '../runtime/ulimit.js';
 import type { Events } from './events.js';
 import { matchesLabels } from './filters.js';
@@ -39,6 +40,7 @@ export interface ContainerDeps {
   snapshots: Snapshotter;
   runtime: Runtime;
   images: ImageService;
+  volumes: VolumeService;
   events: Events;
   log: Logger;
   /** `<data-root>/containers`. */
@@ -179,6 +181,7 @@ export class ContainerService {
     const argv = [...entrypoint, ...cmd];
     if (argv.length === 0) throw invalidArgument('no command specified');
 
+    const mounts = await this.deps.volumes.prepare({ config, hostConfig, lookup: (ref) => this.get(ref) });
     const id = randomBytes(32).toString('hex');
     if (!config.Hostname) config.Hostname = id.slice(0, 12);
     const record: ContainerRecord = {
@@ -193,6 +196,7 @@ export class ContainerService {
       state: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, OOMKilled: false },
       restartCount: 0,
       manuallyStopped: false,
+      mounts,
     };
     this.deps.network?.plan(record, req.endpoints);
     const dir = join(this.deps.root, id);
@@ -205,6 +209,7 @@ export class ContainerService {
     } catch (err) {
       await this.deps.snapshots.removeRw(id).catch(() => undefined);
       await fs.rm(dir, { recursive: true, force: true });
+      await this.deps.volumes.release(id, mounts, true);
       throw err;
     }
     this.publish(record, 'create');
@@ -227,7 +232,7 @@ export class ContainerService {
       await this.run(c);
     } catch (err) {
       // A container that was to be removed on exit goes when it cannot start, as with docker.
-      if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true }).catch(() => undefined);
+      if (c.hostConfig.AutoRemove) await this.remove(c.id, { force: true, volumes: true }).catch(() => undefined);
       throw err;
     }
   }
@@ -271,7 +276,8 @@ export class ContainerService {
     const rootfs = await snapshots.mountRw(c.id);
     try {
       const user = await resolveUser(rootfs, c.config.User, (c.hostConfig.GroupAdd ?? []) as string[]);
-      const spec = buildSpec(await this.specInput(c, rootfs, user));
+      const volumeMounts = await this.deps.volumes.attach(c, rootfs);
+      const spec = buildSpec(await this.specInput(c, rootfs, user, volumeMounts));
       await fs.writeFile(join(dir, 'config.json'), specJson(spec));
       created = await runtime.create({
         id: c.id,
@@ -284,6 +290,7 @@ export class ContainerService {
       });
     } catch (err) {
       await snapshots.unmountRw(c.id).catch(() => undefined);
+      await this.deps.volumes.detach(c);
       const message = startError(err);
       c.state = { ...c.state, Error: message, ExitCode: startFailureCode(message, c.path) };
       this.save(c);
@@ -307,6 +314,7 @@ export class ContainerService {
       await runtime.delete(c.id, true).catch(() => undefined);
       await this.deps.network?.release(c.id).catch(() => undefined);
       await snapshots.unmountRw(c.id).catch(() => undefined);
+      await this.deps.volumes.detach(c);
       const message = startError(err);
       c.state = { ...c.state, Error: message, ExitCode: 126 };
       this.save(c);
@@ -330,7 +338,7 @@ export class ContainerService {
     if ((await runtime.exitCode(c.id)) !== undefined) void this.handleExit(c.id);
   }
 
-  private async specInput(c: ContainerRecord, rootfs: string, user: { uid: number; gid: number; additionalGids: number[] }) {
+  private async specInput(c: ContainerRecord, rootfs: string, user: { uid: number; gid: number; additionalGids: number[] }, volumeMounts: UserMount[]) {
     const h = c.hostConfig;
     const dir = this.dir(c);
     const mounts: UserMount[] = [
@@ -339,7 +347,7 @@ export class ContainerService {
       { type: 'bind', source: join(dir, 'resolv.conf'), destination: '/etc/resolv.conf' },
     ];
     for (const [dest, opts] of Object.entries(h.Tmpfs ?? {})) mounts.push(parseTmpfs(opts ? `${dest}:${opts}` : dest));
-    for (const bind of h.Binds ?? []) mounts.push(parseBind(bind));
+    mounts.push(...volumeMounts);
     const security = h.SecurityOpt ?? [];
     const seccompOpt = security.find((s) => s.startsWith('seccomp=') || s.startsWith('seccomp:'));
     const seccompValue = seccompOpt?.slice('seccomp='.length);
@@ -478,6 +486,11 @@ export class ContainerService {
 
   async stop(ref: string, timeoutSeconds?: number, signal?: string): Promise<void> {
     let c = this.get(ref);
+    if (!hasProcess(c.state.Status)) {
+      // An exit may still be in hand, its restart policy not yet applied: let it finish, then stop what it decided.
+      await this.lifecycle.run(c.id, async () => undefined);
+      c = this.get(c.id);
+    }
     if (c.state.Status === 'restarting') {
       const timer = this.restartTimers.get(c.id);
       if (timer) clearTimeout(timer);
@@ -695,11 +708,12 @@ export class ContainerService {
       this.settle(id, result(current), false);
       await released;
       if (current.hostConfig.AutoRemove) {
-        await this.remove(id, { force: true, background: true, locked: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { container: id, error: String(err) }));
+        await this.remove(id, { force: true, background: true, locked: true, volumes: true }).catch((err: unknown) => this.deps.log.warn('auto-remove failed', { container: id, error: String(err) }));
         return;
       }
       await this.deps.runtime.delete(id, true).catch(() => undefined);
       await this.deps.snapshots.unmountRw(id).catch(() => undefined);
+      await this.deps.volumes.detach(current);
       this.maybeRestart(current, Date.now() - startedAt);
     } finally {
       this.exiting.delete(id);
@@ -744,9 +758,10 @@ export class ContainerService {
    * runtime state, writable layer and files are cleaned up after (the
    * auto-removal of `run --rm`, whose client waits for the removal); a crash
    * in between leaves orphans that `restore` removes. `locked`: the caller
-   * holds the container's lifecycle lock (the exit handler).
+   * holds the container's lifecycle lock (the exit handler). `volumes`:
+   * its anonymous volumes go too (rm -v, and run --rm).
    */
-  async remove(ref: string, opts: { force?: boolean; background?: boolean; locked?: boolean } = {}): Promise<void> {
+  async remove(ref: string, opts: { force?: boolean; background?: boolean; locked?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
     const active = isActive(c.state.Status);
     if (active && !opts.force) {
@@ -780,14 +795,20 @@ export class ContainerService {
     const release = async () => {
       await this.deps.runtime.delete(c.id, true).catch(() => undefined);
       await this.deps.network?.release(c.id).catch(() => undefined);
+      await this.deps.volumes.detach(cur);
       await this.deps.snapshots.removeRw(c.id);
       await fs.rm(this.dir(c), { recursive: true, force: true });
+      await this.deps.volumes.release(c.id, cur.mounts, opts.volumes ?? false);
     };
     const cleanup = () => (opts.locked ? release() : this.lifecycle.run(c.id, release));
     if (!opts.background) {
       cur.state.Status = 'removing';
       this.save(cur);
       await cleanup();
+    } else if (opts.volumes) {
+      // docker removes a --rm container's anonymous volumes before its waiters learn of the removal.
+      await this.deps.volumes.detach(cur);
+      await this.deps.volumes.release(c.id, cur.mounts, true);
     }
     this.deps.store.delete(c.id);
     this.pendingAttach.delete(c.id);
@@ -869,6 +890,7 @@ export class ContainerService {
         c.state = { ...c.state, Status: 'exited', Pid: 0, ExitCode: 255, FinishedAt: new Date().toISOString(), Error: 'container lost while the daemon was down' };
         await this.deps.runtime.delete(c.id, true).catch(() => undefined);
         await this.deps.snapshots.unmountRw(c.id).catch(() => undefined);
+        await this.deps.volumes.detach(c);
         this.save(c);
         continue;
       }
@@ -923,7 +945,8 @@ export function mergeConfig(req: Partial<ContainerConfig>, image: ImageConfig, i
     Cmd: cmd,
     ...(req.Healthcheck || ic.Healthcheck ? { Healthcheck: req.Healthcheck ?? ic.Healthcheck } : {}),
     Image: imageRef,
-    Volumes: req.Volumes ?? ic.Volumes ?? null,
+    // The request's VOLUMEs (docker run -v /path) join the image's, as docker merges them.
+    Volumes: req.Volumes && Object.keys(req.Volumes).length ? { ...(ic.Volumes ?? {}), ...req.Volumes } : (ic.Volumes ?? null),
     WorkingDir: req.WorkingDir || ic.WorkingDir || '',
     Entrypoint: entrypoint,
     OnBuild: null,
@@ -1052,21 +1075,10 @@ function validateHostConfig(h: HostConfig): void {
   if (h.NanoCpus < 0) throw invalidArgument('Range of CPUs is from 0.01 to the number of CPUs available');
   for (const u of h.Ulimits ?? []) parseUlimit(`${u.Name}=${u.Soft}:${u.Hard}`);
   for (const [dest, opts] of Object.entries(h.Tmpfs ?? {})) parseTmpfs(opts ? `${dest}:${opts}` : dest);
-  for (const b of h.Binds ?? []) parseBind(b);
   logMaxFile(h);
   logSizeMax(h);
   const log = h.LogConfig.Type;
   if (!['k8s-file', 'json-file', 'local', 'none', ''].includes(log)) throw invalidArgument(`failed to create task for container: logger: no log driver named '${log}' is registered`);
-}
-
-function parseBind(spec: string): UserMount {
-  const parts = spec.split(':');
-  if (parts.length < 2 || !parts[0]!.startsWith('/')) {
-    throw invalidArgument(`named volumes are not supported yet: ${spec}`);
-  }
-  const [source, destination, mode = ''] = parts;
-  if (!destination!.startsWith('/')) throw invalidArgument(`invalid mount config: invalid mount path: '${destination}' mount path must be absolute`);
-  return { type: 'bind', source: source!, destination: destination!, readonly: mode.split(',').includes('ro') };
 }
 
 function logMaxFile(h: HostConfig): number {

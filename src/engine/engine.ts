@@ -1,10 +1,12 @@
 /** The engine: every resource service, composed once by the daemon and handed to the API. */
 export type { ProgressEvent } from '../core/progress.js';
 export type { ContainerRecord, HostConfig } from '../core/containers.js';
+export type { MountPoint, VolumeRecord } from '../core/volumes.js';
 export { hasProcess, isActive } from '../core/containers.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
 import type { ContainerService } from './containers.js';
+import type { VolumeService } from './volumes.js';
 import type { ExecService } from './exec.js';
 import type { HostFacts } from './system.js';
 import type { FileService } from './files.js';
@@ -33,6 +35,7 @@ export interface Engine {
   events: Events;
   images: ImageService;
   containers: ContainerService;
+  volumes: VolumeService;
   exec: ExecService;
   health: HealthMonitor;
   files: FileService;

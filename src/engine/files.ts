@@ -6,7 +6,7 @@
  * files. The writable layer is mounted for the duration of an operation when
  * the container is not running.
  */
-import { resolveInRoot } from '../lib/fsutil.js';
+import { isMountPoint, resolveInRoot } from '../lib/fsutil.js';
 import * as fss from 'node:fs';
 import { promises as fs, constants as fsc, type BigIntStats } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -122,7 +122,7 @@ export class FileService {
     const n = this.active.get(c.id) ?? 0;
     this.active.set(c.id, n + 1);
     try {
-      if (!(await isMounted(rw.merged))) {
+      if (!(await isMountPoint(rw.merged))) {
         await this.deps.snapshots.mountRw(c.id);
         this.ours.add(c.id);
       }
@@ -270,13 +270,6 @@ export class FileService {
     if (!paths) throw notFound(`No such container: ${ref}`);
     return computeChanges(paths.upper, paths.lower);
   }
-}
-
-/** True when `path` is the root of a mount. */
-async function isMounted(path: string): Promise<boolean> {
-  const mounts = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  const escaped = path.replace(/[ \t\n\\]/g, (ch) => `\\${ch.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return mounts.split('\n').some((line) => line.split(' ')[4] === escaped);
 }
 
 // ── tar writing ──

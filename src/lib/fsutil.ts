@@ -121,3 +121,10 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
   }
   return join(root, ...done);
 }
+
+/** True when `path` is the root of a mount in this process's mount namespace. */
+export async function isMountPoint(path: string): Promise<boolean> {
+  const mounts = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return mounts.split('\n').some((line) => line.split(' ')[4] === escaped);
+}

@@ -58,6 +58,13 @@ const MIGRATIONS: string[] = [
      container_id TEXT PRIMARY KEY,
      data TEXT NOT NULL
    );`,
+  `CREATE TABLE volumes (
+     name TEXT PRIMARY KEY,
+     driver TEXT NOT NULL,
+     labels TEXT NOT NULL,
+     options TEXT NOT NULL,
+     created TEXT NOT NULL
+   );`,
 ];
 
 export function openDb(path: string): DB {

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Layer, RwLayer, Snapshotter } from '../core/snapshots.js';
 import { DigestStream, type Digest } from '../lib/digest.js';
 import { errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
-import { fsyncDir, randomHex } from '../lib/fsutil.js';
+import { fsyncDir, isMountPoint, randomHex } from '../lib/fsutil.js';
 import { MNT_DETACH, mount, umount } from '../lib/sys.js';
 import { KeyedMutex } from '../lib/lock.js';
 import { forwardInto } from '../lib/streams.js';
@@ -202,11 +202,4 @@ export class OverlaySnapshotter implements Snapshotter {
     }
     return removed;
   }
-}
-
-/** True when `path` is the root of a mount (its device differs from its parent's, or /proc says so). */
-async function isMountPoint(path: string): Promise<boolean> {
-  const mounts = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  const escaped = path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return mounts.split('\n').some((line) => line.split(' ')[4] === escaped);
 }

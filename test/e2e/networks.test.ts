@@ -159,6 +159,17 @@ describe('docker CLI against berthd: networks', () => {
     assert.equal(docker(d, ['run', '-d', '--name', 'pub2', '-p', `${fixed}:80`, 'busybox', ...WEB('again')]).code, 0);
     assert.equal(await retry(() => get(fixed)), 'again\n');
     docker(d, ['rm', '-f', 'pub2']);
+    // Ranges, UDP, and -P for the exposed ports.
+    const [a, b] = [await freePort(), await freePort()];
+    const lo = Math.min(a, b);
+    const r = docker(d, ['run', '-d', '--name', 'pub3', '--expose', '7000', '-P', '-p', `${lo}-${lo + 20}:80`, '-p', `127.0.0.1:${lo + 30}:53/udp`, 'busybox', 'sleep', '60']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = docker(d, ['port', 'pub3']).stdout;
+    assert.match(out, new RegExp(`^80/tcp -> 0\\.0\\.0\\.0:(${lo}|${lo + 1}|${lo + 2}|${lo + 3})$`, 'm'));
+    assert.match(out, new RegExp(`^53/udp -> 127\\.0\\.0\\.1:${lo + 30}$`, 'm'));
+    assert.match(out, /^7000\/tcp -> 0\.0\.0\.0:\d+$/m);
+    assert.match(table(d), new RegExp(`udp dport ${lo + 30} dnat to`));
+    docker(d, ['rm', '-f', 'pub3']);
   });
 
   test('containers reach outside through NAT', async () => {
@@ -203,7 +214,8 @@ describe('docker CLI against berthd: networks', () => {
     const dns = docker(d, ['run', '--rm', '--dns', '192.0.2.53', '--dns-search', 'example.test', 'busybox', 'cat', '/etc/resolv.conf']).stdout;
     assert.match(dns, /nameserver 192\.0\.2\.53/);
     assert.match(dns, /search example\.test/);
-    assert.equal(docker(d, ['network', 'create', '--internal', 'inner']).code, 0);
+    assert.equal(docker(d, ['network', 'create', '--internal', '-o', `com.docker.network.bridge.name=bti${process.pid}`, 'inner']).code, 0);
+    assert.equal(spawnSync('ip', ['link', 'show', `bti${process.pid}`]).status, 0, 'the bridge has the name asked for');
     const inner = docker(d, ['run', '--rm', '--network', 'inner', 'busybox', 'ip', 'route']);
     assert.doesNotMatch(inner.stdout, /default/);
     assert.match(table(d), /drop/);

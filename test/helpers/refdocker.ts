@@ -20,17 +20,27 @@ export function hasDockerd(): boolean {
   return existsSync(DOCKERD);
 }
 
+const REF_BRIDGE = 'bref0';
+
 /**
- * `bip`: give the reference its default bridge (docker0, with that address),
- * still without touching the host's firewall; without it, no bridge.
+ * `bip`: give the reference a default bridge (made here with that address,
+ * as dockerd 20.10 does not create one when it leaves the firewall alone);
+ * the host's firewall stays untouched either way. Without it, no bridge.
  */
 export async function startRefDockerd(opts: { bip?: string } = {}): Promise<RefDaemon> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-ref-'));
+  if (opts.bip) {
+    spawnSync('ip', ['link', 'del', REF_BRIDGE], { stdio: 'ignore' });
+    for (const args of [['link', 'add', REF_BRIDGE, 'type', 'bridge'], ['addr', 'add', opts.bip, 'dev', REF_BRIDGE], ['link', 'set', REF_BRIDGE, 'up']]) {
+      const r = spawnSync('ip', args, { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+    }
+  }
   const socket = join(dir, 'docker.sock');
   let output = '';
   const proc: ChildProcess = spawn(
     DOCKERD,
-    ['-H', `unix://${socket}`, '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'run'), '--pidfile', join(dir, 'pid'), ...(opts.bip ? ['--bip', opts.bip] : ['-b', 'none']), '--iptables=false', '--ip-masq=false'],
+    ['-H', `unix://${socket}`, '--data-root', join(dir, 'root'), '--exec-root', join(dir, 'run'), '--pidfile', join(dir, 'pid'), '-b', opts.bip ? REF_BRIDGE : 'none', '--iptables=false', '--ip-masq=false'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -56,7 +66,7 @@ export async function startRefDockerd(opts: { bip?: string } = {}): Promise<RefD
         .filter((m) => m === dir || m.startsWith(`${dir}/`))
         .sort((a, b) => b.length - a.length);
       for (const m of mounts) spawnSync('umount', ['-l', m]);
-      if (opts.bip) spawnSync('ip', ['link', 'del', 'docker0'], { stdio: 'ignore' });
+      if (opts.bip) spawnSync('ip', ['link', 'del', REF_BRIDGE], { stdio: 'ignore' });
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -67,6 +67,8 @@ async function list(engine: Engine, ctx: Ctx): Promise<void> {
           return values.includes('false');
         case 'health':
           return values.includes(c.state.Health?.Status ?? 'none');
+        case 'volume':
+          return values.some((v) => (c.mounts ?? []).some((m) => m.name === v || m.destination === v));
         default:
           throw invalidArgument(`invalid filter '${key}'`);
       }
@@ -220,7 +222,7 @@ export function containerRoutes(r: Router, engine: Engine): void {
   r.post('/containers/{id}/attach', (ctx) => attach(engine, ctx));
   r.get('/containers/{id}/logs', (ctx) => logs(engine, ctx));
   r.delete('/containers/{id}', async (ctx) => {
-    await engine.containers.remove(ctx.params.id!, { force: ctx.bool('force') });
+    await engine.containers.remove(ctx.params.id!, { force: ctx.bool('force'), volumes: ctx.bool('v') });
     ctx.send(204);
   });
 }

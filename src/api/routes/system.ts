@@ -7,6 +7,7 @@ import { API_VERSION, MIN_API_VERSION, lessThan } from '../version.js';
 import { imageSummary } from '../wire/images.js';
 import { hostPlatform } from '../../oci/platform.js';
 import { containerSummary } from '../wire/containers.js';
+import { volumeBody } from '../wire/volumes.js';
 
 function ping(ctx: Ctx): void {
   ctx.res.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
@@ -167,7 +168,7 @@ async function systemDf(engine: Engine, ctx: Ctx): Promise<void> {
         ...(await engine.containers.sizes(c.id)),
       })),
     ),
-    Volumes: [],
+    Volumes: (await engine.volumes.usage()).map((u) => volumeBody(u.record, engine.volumes.mountpoint(u.record), u)),
     BuildCache: [],
   };
   if (lessThan(ctx.version, '1.42')) delete body.BuildCache;

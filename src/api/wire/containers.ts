@@ -2,6 +2,7 @@
 import { hasProcess, type ContainerRecord } from '../../engine/engine.js';
 import { humanDuration } from '../../lib/units.js';
 import { containerNetworkSettings, summaryNetworking, type NetworkView } from './networks.js';
+import { mountPointBody } from './volumes.js';
 
 const NO_NETWORK: NetworkView = { networks: () => undefined, endpoints: [], ports: [] };
 
@@ -50,7 +51,7 @@ export function containerInspect(
         ? { LowerDir: paths.rootfs.lower.join(':'), MergedDir: paths.rootfs.merged, UpperDir: paths.rootfs.upper, WorkDir: paths.rootfs.work }
         : {},
     },
-    Mounts: [],
+    Mounts: (c.mounts ?? []).map(mountPointBody),
     Config: c.config,
     NetworkSettings: containerNetworkSettings(c, network ?? NO_NETWORK),
   };
@@ -93,7 +94,7 @@ export function containerSummary(c: ContainerRecord, imageName: string, network?
     Status: statusText(c),
     HostConfig: { NetworkMode: c.hostConfig.NetworkMode },
     NetworkSettings: net.NetworkSettings,
-    Mounts: [],
+    Mounts: (c.mounts ?? []).map(mountPointBody),
   };
 }
 

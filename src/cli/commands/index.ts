@@ -5,6 +5,7 @@ import { containerGroup, containerShortcuts } from './container.js';
 import { imageGroup, imageShortcuts } from './images.js';
 import { inspectDef } from './inspect.js';
 import { infoTopDef, systemGroup, versionDef } from './system.js';
+import { volumeGroup } from './volumes.js';
 
 export function commands(): CommandDef[] {
   return [
@@ -16,6 +17,7 @@ export function commands(): CommandDef[] {
     versionDef(),
     infoTopDef(),
     systemGroup(),
+    volumeGroup(),
     bootstrapDef(),
   ];
 }
