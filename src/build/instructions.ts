@@ -304,10 +304,7 @@ function typed(node: Node): Instruction {
     }
     case 'run': {
       flags.strings('mount').string('network').string('security').parse();
-      const network = flags.str('network') ?? 'default';
-      if (network !== 'default' && network !== 'none' && network !== 'host') return fail(`invalid network mode ${goQuote(network)}`);
-      const security = flags.str('security') ?? 'sandbox';
-      if (security !== 'sandbox' && security !== 'insecure') return fail(`security ${goQuote(security)} is not valid`);
+      // Checked in BuildKit's order: mounts, network, security.
       const mountSpecs = flags.list('mount');
       const mounts = mountSpecs.map((spec) => {
         try {
@@ -316,6 +313,10 @@ function typed(node: Node): Instruction {
           return fail((err as Error).message);
         }
       });
+      const network = flags.str('network') ?? 'default';
+      if (network !== 'default' && network !== 'none' && network !== 'host') return fail(`invalid network mode ${goQuote(network)}`);
+      const security = flags.str('security') ?? 'sandbox';
+      if (security !== 'sandbox' && security !== 'insecure') return fail(`security ${goQuote(security)} is not valid`);
       return {
         kind: 'run',
         ...base,
