@@ -100,6 +100,11 @@ test('pattern forms: # ## % %% / //', () => {
   assert.equal(processWord('${P/\\*/x}', envLookup(['P=a*b'])), 'axb');
 });
 
+test('splitting keeps the text around a ${VAR:-word} form', () => {
+  assert.deepEqual(processWords('hello${X:-a b}c d', envLookup([])), ['helloa', 'bc', 'd']);
+  assert.deepEqual(processWords('"x${X:-a b}" y', envLookup([])), ['xa b', 'y']);
+});
+
 test('backtick escape token', () => {
   const env = envLookup(['A=1']);
   assert.equal(processWord('`$A $A', env, { escapeToken: '`' }), '$A 1');
