@@ -15,6 +15,7 @@ import { Router } from './router.js';
 import { imageRoutes } from './routes/images.js';
 import { containerRoutes } from './routes/containers.js';
 import { networkRoutes } from './routes/networks.js';
+import { buildRoutes } from './routes/build.js';
 import { execRoutes } from './routes/exec.js';
 import { fileRoutes } from './routes/files.js';
 import { statsRoutes } from './routes/stats.js';
@@ -41,6 +42,7 @@ export function buildRouter(engine: Engine): Router {
   imageRoutes(r, engine);
   containerRoutes(r, engine);
   networkRoutes(r, engine);
+  buildRoutes(r, engine);
   volumeRoutes(r, engine);
   execRoutes(r, engine);
   fileRoutes(r, engine);

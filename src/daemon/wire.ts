@@ -18,6 +18,7 @@ import { findExecHelper } from '../runtime/exec.js';
 import { SqliteContainers } from '../store/containers.js';
 import { SqliteNetworks } from '../store/networks.js';
 import { NetworkService, tableName } from '../engine/networks.js';
+import { BuildService } from '../engine/build.js';
 import { hasProcess } from '../core/containers.js';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import { hostFacts } from '../engine/system.js';
@@ -160,6 +161,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     commit: new CommitService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events }),
     health,
     networks,
+    build: new BuildService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events, db, tmp: join(cfg.dataRoot, 'tmp') }),
   };
   return {
     engine,

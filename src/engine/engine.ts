@@ -13,6 +13,7 @@ import type { FileService } from './files.js';
 import type { CommitService } from './commit.js';
 import type { HealthMonitor } from './health.js';
 import type { NetworkService } from './networks.js';
+import type { BuildService } from './build.js';
 
 export interface EngineIdentity {
   /** Stable daemon ID, kept in the data root. */
@@ -41,4 +42,5 @@ export interface Engine {
   files: FileService;
   commit: CommitService;
   networks: NetworkService;
+  build: BuildService;
 }

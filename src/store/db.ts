@@ -65,6 +65,11 @@ const MIGRATIONS: string[] = [
      options TEXT NOT NULL,
      created TEXT NOT NULL
    );`,
+  `CREATE TABLE build_cache (
+     key TEXT PRIMARY KEY,
+     image TEXT NOT NULL,
+     created INTEGER NOT NULL
+   );`,
 ];
 
 export function openDb(path: string): DB {
