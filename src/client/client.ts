@@ -33,6 +33,9 @@ import type {
   ImagePruneReport,
   ImageSummary,
   InfoResponse,
+  NetworkCreateResponse,
+  NetworkPruneReport,
+  NetworkSummary,
   PingInfo,
   VersionResponse,
 } from './types.js';
@@ -155,10 +158,12 @@ export function encodeQuery(query: Query | undefined): string {
 export function encodeFilters(filters: Filters | undefined): string | undefined {
   if (!filters) return undefined;
   const out: Record<string, Record<string, boolean>> = {};
-  for (const [k, values] of Object.entries(filters)) {
+  // Go marshals maps with sorted keys
+  for (const k of Object.keys(filters).sort()) {
+    const values = filters[k]!;
     if (values.length === 0) continue;
     out[k] = {};
-    for (const v of values) out[k]![v] = true;
+    for (const v of [...values].sort()) out[k]![v] = true;
   }
   return Object.keys(out).length === 0 ? undefined : JSON.stringify(out);
 }
@@ -580,9 +585,54 @@ export class Client {
     return this.getRaw(`/containers/${escapePath(id)}/json`, { query: { size: opts.size } });
   }
 
-  networkInspect(id: string): Promise<{ data: Record<string, unknown>; raw: Buffer }> {
+  networkInspect(id: string, opts: { verbose?: boolean; scope?: string } = {}): Promise<{ data: Record<string, unknown>; raw: Buffer }> {
     if (id === '') return Promise.reject(new DaemonError(404, 'network  not found'));
-    return this.getRaw(`/networks/${escapePath(id)}`);
+    const query: Query = {};
+    if (opts.verbose) query['verbose'] = 'true';
+    if (opts.scope) query['scope'] = opts.scope;
+    return this.getRaw(`/networks/${escapePath(id)}`, { query });
+  }
+
+  async networkList(filters: Filters = {}): Promise<NetworkSummary[]> {
+    return (await this.get<NetworkSummary[] | null>('/networks', { query: { filters: encodeFilters(filters) } })).data ?? [];
+  }
+
+  /**
+   * `POST /networks/create`. `options` holds the CreateOptions fields in the
+   * order the Go client marshals them; the name follows them, and daemons
+   * older than API 1.44 are asked to refuse duplicate names, as the Go client does.
+   */
+  async networkCreate(name: string, options: Record<string, unknown>): Promise<NetworkCreateResponse> {
+    const version = await this.apiVersion();
+    const body: Record<string, unknown> = { ...options, Name: name };
+    if (compareVersions(version, '1.44') < 0) body['CheckDuplicate'] = true;
+    const r = await this.post<NetworkCreateResponse>('/networks/create', { data: goJSON(body, { escapeHTML: true }) + '\n', contentType: 'application/json' });
+    return r.data ?? { Id: '' };
+  }
+
+  async networkRemove(id: string): Promise<void> {
+    const nid = trimID('network', id);
+    await this.del(`/networks/${escapePath(nid)}`);
+  }
+
+  /** `POST /networks/{id}/connect`; `endpoint` is an EndpointSettings object in Go's field order (or null). */
+  async networkConnect(network: string, container: string, endpoint: Record<string, unknown> | null): Promise<void> {
+    const nid = trimID('network', network);
+    const cid = trimID('container', container);
+    const body = { Container: cid, EndpointConfig: endpoint };
+    await this.post(`/networks/${escapePath(nid)}/connect`, { data: goJSON(body, { escapeHTML: true }) + '\n', contentType: 'application/json' });
+  }
+
+  async networkDisconnect(network: string, container: string, force: boolean): Promise<void> {
+    const nid = trimID('network', network);
+    const cid = trimID('container', container);
+    const body = { Container: cid, Force: force };
+    await this.post(`/networks/${escapePath(nid)}/disconnect`, { data: goJSON(body, { escapeHTML: true }) + '\n', contentType: 'application/json' });
+  }
+
+  async networksPrune(filters: Filters = {}): Promise<NetworkPruneReport> {
+    const r = await this.post<NetworkPruneReport>('/networks/prune', { query: { filters: encodeFilters(filters) } });
+    return r.data ?? { NetworksDeleted: null };
   }
 
   volumeInspect(name: string): Promise<{ data: Record<string, unknown>; raw: Buffer }> {
