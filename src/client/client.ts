@@ -790,7 +790,10 @@ export class Client {
   /**
    * `POST /containers/create`. Applies the Go client's adjustments: capability
    * names normalized (`CAP_` prefix, upper case, sorted, unique), the
-   * deprecated `MacAddress` dropped from API 1.44, `KernelMemory` from 1.42.
+   * deprecated `MacAddress` dropped from API 1.44, `KernelMemory` from 1.42;
+   * and its refusals of options an older daemon would ignore (a per-network
+   * MAC address or health-check start interval before 1.44, a platform
+   * before 1.41, a stop timeout before 1.25).
    */
   async containerCreate(
     config: Record<string, unknown>,
@@ -799,6 +802,17 @@ export class Client {
     opts: { name?: string; platform?: string } = {},
   ): Promise<ContainerCreateResponse> {
     const version = await this.apiVersion();
+    const requires = (min: string, feature: string, used: boolean) => {
+      if (used && compareVersions(version, min) < 0) {
+        throw invalidArgument(`${JSON.stringify(feature)} requires API version ${min}, but the Docker daemon API version is ${version}`);
+      }
+    };
+    const health = config['Healthcheck'] as { StartInterval?: number } | null | undefined;
+    const endpoints = Object.values(((networkingConfig ?? {})['EndpointsConfig'] ?? {}) as Record<string, { MacAddress?: string } | null>);
+    requires('1.25', 'stop timeout', config['StopTimeout'] !== undefined && config['StopTimeout'] !== null);
+    requires('1.41', 'specify container image platform', opts.platform !== undefined && opts.platform !== '');
+    requires('1.44', 'specify health-check start interval', !!health && (health.StartInterval ?? 0) !== 0);
+    requires('1.44', 'specify mac-address per network', endpoints.some((e) => !!e && (e.MacAddress ?? '') !== ''));
     const cfg = { ...config };
     const hc = hostConfig ? { ...hostConfig } : null;
     if (hc) {

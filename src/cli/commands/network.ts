@@ -351,7 +351,8 @@ const INGRESS_WARNING =
  * Removes each network in turn like docker: the network is looked up first
  * (removing the swarm ingress network asks for confirmation), each removed
  * name is printed, each failure goes to stderr, and any failure makes the
- * exit status 1. With --force a missing network is no failure.
+ * exit status 1 (with docker's closing `exit status 1` line). With --force a
+ * missing network is no failure.
  */
 async function runRemove({ cli, flags, args }: RunContext): Promise<void> {
   const client = cli.client();
@@ -375,7 +376,8 @@ async function runRemove({ cli, flags, args }: RunContext): Promise<void> {
     }
     cli.out.write(name + '\n');
   }
-  if (failed) throw new StatusError('', 1);
+  // docker ends with its status error's text
+  if (failed) throw new StatusError('exit status 1', 1);
 }
 
 function removeDef(): CommandDef {
