@@ -1,8 +1,8 @@
 /**
  * What the docker CLI 28.2.2 sent to a daemon answering API 1.50 for each
- * command line (container and network commands; bodies verbatim; `<DIR>` stands for the working directory
- * holding the env and label files), recorded with the capture server of
- * containeropts.test.ts. Regenerate by running that test with
+ * container or network command line (bodies verbatim; `<DIR>` stands for
+ * the working directory holding the env and label files), recorded with the
+ * capture server of containeropts.test.ts. Regenerate by running that test with
  * BERTH_RECORD_FIXTURES=1 when /usr/local/bin/docker exists.
  */
 export interface RecordedCall {

@@ -1,9 +1,10 @@
 /**
  * run/create/update/exec and network command flags → request bodies,
- * checked against what the real docker CLI sends: each recorded command line (containeropts.fixtures.ts)
- * is run through berth's main() against a capture server and must produce
- * the same requests, stderr and exit status. When /usr/local/bin/docker is
- * installed the fixtures are also re-captured live and compared.
+ * checked against what the real docker CLI sends: each recorded command
+ * line (containeropts.fixtures.ts) is run through berth's main() against a
+ * capture server and must produce the same requests, stderr and exit
+ * status. When /usr/local/bin/docker is installed the fixtures are also
+ * re-captured live and compared.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -173,9 +174,9 @@ describe('container options: berth sends what docker sends', () => {
       const src = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../src/cli/commands/containeropts.fixtures.ts');
       const head = `/**
  * What the docker CLI 28.2.2 sent to a daemon answering API 1.50 for each
- * command line (container and network commands; bodies verbatim; \`<DIR>\` stands for the working directory
- * holding the env and label files), recorded with the capture server of
- * containeropts.test.ts. Regenerate by running that test with
+ * container or network command line (bodies verbatim; \`<DIR>\` stands for
+ * the working directory holding the env and label files), recorded with the
+ * capture server of containeropts.test.ts. Regenerate by running that test with
  * BERTH_RECORD_FIXTURES=1 when /usr/local/bin/docker exists.
  */
 export interface RecordedCall {
