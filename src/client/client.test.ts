@@ -230,7 +230,7 @@ describe('Client against a fake daemon', () => {
     await c.imageTag('abc', 'me/app');
     const urls = d.seen.filter((s) => s.url !== '/_ping').map((s) => decodeURIComponent(s.url));
     assert.deepEqual(urls, [
-      '/v1.47/images/json?all=1&filters={"reference":{"busybox":true},"dangling":{"true":true}}',
+      '/v1.47/images/json?all=1&filters={"dangling":{"true":true},"reference":{"busybox":true}}',
       '/v1.47/images/busybox?force=1&noprune=1',
       '/v1.47/images/abc/tag?repo=docker.io/me/app&tag=latest',
     ]);

@@ -33,6 +33,9 @@ import type {
   ImagePruneReport,
   ImageSummary,
   InfoResponse,
+  NetworkCreateResponse,
+  NetworkPruneReport,
+  NetworkSummary,
   PingInfo,
   VersionResponse,
   VolumePruneReport,
@@ -157,10 +160,12 @@ export function encodeQuery(query: Query | undefined): string {
 export function encodeFilters(filters: Filters | undefined): string | undefined {
   if (!filters) return undefined;
   const out: Record<string, Record<string, boolean>> = {};
-  for (const [k, values] of Object.entries(filters)) {
+  // Go marshals maps with sorted keys
+  for (const k of Object.keys(filters).sort()) {
+    const values = filters[k]!;
     if (values.length === 0) continue;
     out[k] = {};
-    for (const v of values) out[k]![v] = true;
+    for (const v of [...values].sort()) out[k]![v] = true;
   }
   return Object.keys(out).length === 0 ? undefined : JSON.stringify(out);
 }
@@ -582,9 +587,54 @@ export class Client {
     return this.getRaw(`/containers/${escapePath(id)}/json`, { query: { size: opts.size } });
   }
 
-  networkInspect(id: string): Promise<{ data: Record<string, unknown>; raw: Buffer }> {
+  networkInspect(id: string, opts: { verbose?: boolean; scope?: string } = {}): Promise<{ data: Record<string, unknown>; raw: Buffer }> {
     if (id === '') return Promise.reject(new DaemonError(404, 'network  not found'));
-    return this.getRaw(`/networks/${escapePath(id)}`);
+    const query: Query = {};
+    if (opts.verbose) query['verbose'] = 'true';
+    if (opts.scope) query['scope'] = opts.scope;
+    return this.getRaw(`/networks/${escapePath(id)}`, { query });
+  }
+
+  async networkList(filters: Filters = {}): Promise<NetworkSummary[]> {
+    return (await this.get<NetworkSummary[] | null>('/networks', { query: { filters: encodeFilters(filters) } })).data ?? [];
+  }
+
+  /**
+   * `POST /networks/create`. `options` holds the CreateOptions fields in the
+   * order the Go client marshals them; the name follows them, and daemons
+   * older than API 1.44 are asked to refuse duplicate names, as the Go client does.
+   */
+  async networkCreate(name: string, options: Record<string, unknown>): Promise<NetworkCreateResponse> {
+    const version = await this.apiVersion();
+    const body: Record<string, unknown> = { ...options, Name: name };
+    if (compareVersions(version, '1.44') < 0) body['CheckDuplicate'] = true;
+    const r = await this.post<NetworkCreateResponse>('/networks/create', { data: goJSON(body, { escapeHTML: true }) + '\n', contentType: 'application/json' });
+    return r.data ?? { Id: '' };
+  }
+
+  async networkRemove(id: string): Promise<void> {
+    const nid = trimID('network', id);
+    await this.del(`/networks/${escapePath(nid)}`);
+  }
+
+  /** `POST /networks/{id}/connect`; `endpoint` is an EndpointSettings object in Go's field order (or null). */
+  async networkConnect(network: string, container: string, endpoint: Record<string, unknown> | null): Promise<void> {
+    const nid = trimID('network', network);
+    const cid = trimID('container', container);
+    const body = { Container: cid, EndpointConfig: endpoint };
+    await this.post(`/networks/${escapePath(nid)}/connect`, { data: goJSON(body, { escapeHTML: true }) + '\n', contentType: 'application/json' });
+  }
+
+  async networkDisconnect(network: string, container: string, force: boolean): Promise<void> {
+    const nid = trimID('network', network);
+    const cid = trimID('container', container);
+    const body = { Container: cid, Force: force };
+    await this.post(`/networks/${escapePath(nid)}/disconnect`, { data: goJSON(body, { escapeHTML: true }) + '\n', contentType: 'application/json' });
+  }
+
+  async networksPrune(filters: Filters = {}): Promise<NetworkPruneReport> {
+    const r = await this.post<NetworkPruneReport>('/networks/prune', { query: { filters: encodeFilters(filters) } });
+    return r.data ?? { NetworksDeleted: null };
   }
 
   volumeInspect(name: string): Promise<{ data: Record<string, unknown>; raw: Buffer }> {
@@ -742,7 +792,10 @@ export class Client {
   /**
    * `POST /containers/create`. Applies the Go client's adjustments: capability
    * names normalized (`CAP_` prefix, upper case, sorted, unique), the
-   * deprecated `MacAddress` dropped from API 1.44, `KernelMemory` from 1.42.
+   * deprecated `MacAddress` dropped from API 1.44, `KernelMemory` from 1.42;
+   * and its refusals of options an older daemon would ignore (a per-network
+   * MAC address or health-check start interval before 1.44, a platform
+   * before 1.41, a stop timeout before 1.25).
    */
   async containerCreate(
     config: Record<string, unknown>,
@@ -751,6 +804,17 @@ export class Client {
     opts: { name?: string; platform?: string } = {},
   ): Promise<ContainerCreateResponse> {
     const version = await this.apiVersion();
+    const requires = (min: string, feature: string, used: boolean) => {
+      if (used && compareVersions(version, min) < 0) {
+        throw invalidArgument(`${JSON.stringify(feature)} requires API version ${min}, but the Docker daemon API version is ${version}`);
+      }
+    };
+    const health = config['Healthcheck'] as { StartInterval?: number } | null | undefined;
+    const endpoints = Object.values(((networkingConfig ?? {})['EndpointsConfig'] ?? {}) as Record<string, { MacAddress?: string } | null>);
+    requires('1.25', 'stop timeout', config['StopTimeout'] !== undefined && config['StopTimeout'] !== null);
+    requires('1.41', 'specify container image platform', opts.platform !== undefined && opts.platform !== '');
+    requires('1.44', 'specify health-check start interval', !!health && (health.StartInterval ?? 0) !== 0);
+    requires('1.44', 'specify mac-address per network', endpoints.some((e) => !!e && (e.MacAddress ?? '') !== ''));
     const cfg = { ...config };
     const hc = hostConfig ? { ...hostConfig } : null;
     if (hc) {

@@ -187,6 +187,36 @@ export interface DiskUsage {
   [extra: string]: unknown;
 }
 
+// ───────────────────────────── networks ─────────────────────────────
+
+/** One network of `GET /networks` (and the shape of `GET /networks/{id}`; fields the CLI reads). */
+export interface NetworkSummary {
+  Name: string;
+  Id: string;
+  Created?: string;
+  Scope?: string;
+  Driver?: string;
+  EnableIPv4?: boolean;
+  EnableIPv6?: boolean;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  ConfigOnly?: boolean;
+  Labels?: Record<string, string> | null;
+  Options?: Record<string, string> | null;
+  [extra: string]: unknown;
+}
+
+/** `POST /networks/create` reply. */
+export interface NetworkCreateResponse {
+  Id: string;
+  Warning?: string;
+}
+
+export interface NetworkPruneReport {
+  NetworksDeleted: string[] | null;
+}
+
 /** `filters` as docker encodes them: name → set of values. */
 export type Filters = Record<string, string[]>;
 

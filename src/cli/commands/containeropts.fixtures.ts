@@ -1,8 +1,8 @@
 /**
  * What the docker CLI 28.2.2 sent to a daemon answering API 1.50 for each
- * command line (bodies verbatim; `<DIR>` stands for the working directory
- * holding the env and label files), recorded with the capture server of
- * containeropts.test.ts. Regenerate by running that test with
+ * container or network command line (bodies verbatim; `<DIR>` stands for
+ * the working directory holding the env and label files), recorded with the
+ * capture server of containeropts.test.ts. Regenerate by running that test with
  * BERTH_RECORD_FIXTURES=1 when /usr/local/bin/docker exists.
  */
 export interface RecordedCall {
@@ -1351,6 +1351,778 @@ export const RECORDED: RecordedCall[] = [
   ],
   "code": 125,
   "stderr": "unknown flag: --detach-keys\n\nUsage:  docker create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'docker create --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "create",
+   "-p",
+   "8080:80",
+   "busybox"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/containers/create {\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,\"AttachStdout\":true,\"AttachStderr\":true,\"ExposedPorts\":{\"80/tcp\":{}},\"Tty\":false,\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}},\"NetworkMode\":\"default\",\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]},\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],\"ExtraHosts\":null,\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],\"CpuPeriod\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\",\"CpusetMems\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,\"MemoryReservation\":0,\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,\"Ulimits\":[],\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":null,\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":null,\"MacAddress\":\"\",\"DriverOpts\":null,\"GwPriority\":0,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}}}"
+  ]
+ },
+ {
+  "args": [
+   "create",
+   "-p",
+   "127.0.0.1:8080:80",
+   "busybox"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/containers/create {\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,\"AttachStdout\":true,\"AttachStderr\":true,\"ExposedPorts\":{\"80/tcp\":{}},\"Tty\":false,\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}},\"NetworkMode\":\"default\",\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"}]},\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],\"ExtraHosts\":null,\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],\"CpuPeriod\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\",\"CpusetMems\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,\"MemoryReservation\":0,\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,\"Ulimits\":[],\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":null,\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":null,\"MacAddress\":\"\",\"DriverOpts\":null,\"GwPriority\":0,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}}}"
+  ]
+ },
+ {
+  "args": [
+   "create",
+   "-p",
+   "80",
+   "busybox"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/containers/create {\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,\"AttachStdout\":true,\"AttachStderr\":true,\"ExposedPorts\":{\"80/tcp\":{}},\"Tty\":false,\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}},\"NetworkMode\":\"default\",\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}]},\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],\"ExtraHosts\":null,\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],\"CpuPeriod\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\",\"CpusetMems\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,\"MemoryReservation\":0,\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,\"Ulimits\":[],\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":null,\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":null,\"MacAddress\":\"\",\"DriverOpts\":null,\"GwPriority\":0,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}}}"
+  ]
+ },
+ {
+  "args": [
+   "create",
+   "-p",
+   "8000-8001:80-81",
+   "busybox"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/containers/create {\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,\"AttachStdout\":true,\"AttachStderr\":true,\"ExposedPorts\":{\"80/tcp\":{},\"81/tcp\":{}},\"Tty\":false,\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}},\"NetworkMode\":\"default\",\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8000\"}],\"81/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8001\"}]},\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],\"ExtraHosts\":null,\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],\"CpuPeriod\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\",\"CpusetMems\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,\"MemoryReservation\":0,\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,\"Ulimits\":[],\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":null,\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":null,\"MacAddress\":\"\",\"DriverOpts\":null,\"GwPriority\":0,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}}}"
+  ]
+ },
+ {
+  "args": [
+   "create",
+   "-p",
+   "53:53/udp",
+   "busybox"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/containers/create {\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,\"AttachStdout\":true,\"AttachStderr\":true,\"ExposedPorts\":{\"53/udp\":{}},\"Tty\":false,\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}},\"NetworkMode\":\"default\",\"PortBindings\":{\"53/udp\":[{\"HostIp\":\"\",\"HostPort\":\"53\"}]},\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],\"ExtraHosts\":null,\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],\"CpuPeriod\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\",\"CpusetMems\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,\"MemoryReservation\":0,\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,\"Ulimits\":[],\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":null,\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":null,\"MacAddress\":\"\",\"DriverOpts\":null,\"GwPriority\":0,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}}}"
+  ]
+ },
+ {
+  "args": [
+   "create",
+   "-P",
+   "--expose",
+   "80",
+   "--expose",
+   "53/udp",
+   "busybox"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/containers/create {\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,\"AttachStdout\":true,\"AttachStderr\":true,\"ExposedPorts\":{\"53/udp\":{},\"80/tcp\":{}},\"Tty\":false,\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}},\"NetworkMode\":\"default\",\"PortBindings\":{},\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],\"ExtraHosts\":null,\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,\"PublishAllPorts\":true,\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],\"CpuPeriod\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\",\"CpusetMems\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,\"MemoryReservation\":0,\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,\"Ulimits\":[],\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":null,\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{\"default\":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":null,\"MacAddress\":\"\",\"DriverOpts\":null,\"GwPriority\":0,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}}}"
+  ]
+ },
+ {
+  "args": [
+   "create",
+   "--network",
+   "mynet",
+   "--network-alias",
+   "web",
+   "--network-alias",
+   "www",
+   "--ip",
+   "10.1.2.3",
+   "--mac-address",
+   "92:d0:c6:0a:29:33",
+   "busybox"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/containers/create {\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,\"AttachStdout\":true,\"AttachStderr\":true,\"Tty\":false,\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}},\"NetworkMode\":\"mynet\",\"PortBindings\":{},\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],\"ExtraHosts\":null,\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],\"CpuPeriod\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\",\"CpusetMems\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,\"MemoryReservation\":0,\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,\"Ulimits\":[],\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":null,\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{\"mynet\":{\"IPAMConfig\":{\"IPv4Address\":\"10.1.2.3\"},\"Links\":null,\"Aliases\":[\"web\",\"www\"],\"MacAddress\":\"92:d0:c6:0a:29:33\",\"DriverOpts\":null,\"GwPriority\":0,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}}}"
+  ]
+ },
+ {
+  "args": [
+   "create",
+   "--network",
+   "mynet",
+   "--dns",
+   "1.1.1.1",
+   "--add-host",
+   "db:10.0.0.2",
+   "-p",
+   "127.0.0.1:8080:80",
+   "busybox"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/containers/create {\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,\"AttachStdout\":true,\"AttachStderr\":true,\"ExposedPorts\":{\"80/tcp\":{}},\"Tty\":false,\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}},\"NetworkMode\":\"mynet\",\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"8080\"}]},\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[\"1.1.1.1\"],\"DnsOptions\":[],\"DnsSearch\":[],\"ExtraHosts\":[\"db:10.0.0.2\"],\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],\"CpuPeriod\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\",\"CpusetMems\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,\"MemoryReservation\":0,\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,\"Ulimits\":[],\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":null,\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{}}}"
+  ]
+ },
+ {
+  "args": [
+   "run",
+   "-d",
+   "--network",
+   "mynet",
+   "--network-alias",
+   "a",
+   "--ip",
+   "10.1.2.3",
+   "-p",
+   "8080:80",
+   "busybox"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/containers/create {\"Hostname\":\"\",\"Domainname\":\"\",\"User\":\"\",\"AttachStdin\":false,\"AttachStdout\":false,\"AttachStderr\":false,\"ExposedPorts\":{\"80/tcp\":{}},\"Tty\":false,\"OpenStdin\":false,\"StdinOnce\":false,\"Env\":null,\"Cmd\":null,\"Image\":\"busybox\",\"Volumes\":{},\"WorkingDir\":\"\",\"Entrypoint\":null,\"OnBuild\":null,\"Labels\":{},\"HostConfig\":{\"Binds\":null,\"ContainerIDFile\":\"\",\"LogConfig\":{\"Type\":\"\",\"Config\":{}},\"NetworkMode\":\"mynet\",\"PortBindings\":{\"80/tcp\":[{\"HostIp\":\"\",\"HostPort\":\"8080\"}]},\"RestartPolicy\":{\"Name\":\"no\",\"MaximumRetryCount\":0},\"AutoRemove\":false,\"VolumeDriver\":\"\",\"VolumesFrom\":null,\"ConsoleSize\":[0,0],\"CapAdd\":null,\"CapDrop\":null,\"CgroupnsMode\":\"\",\"Dns\":[],\"DnsOptions\":[],\"DnsSearch\":[],\"ExtraHosts\":null,\"GroupAdd\":null,\"IpcMode\":\"\",\"Cgroup\":\"\",\"Links\":null,\"OomScoreAdj\":0,\"PidMode\":\"\",\"Privileged\":false,\"PublishAllPorts\":false,\"ReadonlyRootfs\":false,\"SecurityOpt\":null,\"UTSMode\":\"\",\"UsernsMode\":\"\",\"ShmSize\":0,\"Isolation\":\"\",\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0,\"CgroupParent\":\"\",\"BlkioWeight\":0,\"BlkioWeightDevice\":[],\"BlkioDeviceReadBps\":[],\"BlkioDeviceWriteBps\":[],\"BlkioDeviceReadIOps\":[],\"BlkioDeviceWriteIOps\":[],\"CpuPeriod\":0,\"CpuQuota\":0,\"CpuRealtimePeriod\":0,\"CpuRealtimeRuntime\":0,\"CpusetCpus\":\"\",\"CpusetMems\":\"\",\"Devices\":[],\"DeviceCgroupRules\":null,\"DeviceRequests\":null,\"MemoryReservation\":0,\"MemorySwap\":0,\"MemorySwappiness\":-1,\"OomKillDisable\":false,\"PidsLimit\":0,\"Ulimits\":[],\"CpuCount\":0,\"CpuPercent\":0,\"IOMaximumIOps\":0,\"IOMaximumBandwidth\":0,\"MaskedPaths\":null,\"ReadonlyPaths\":null},\"NetworkingConfig\":{\"EndpointsConfig\":{\"mynet\":{\"IPAMConfig\":{\"IPv4Address\":\"10.1.2.3\"},\"Links\":null,\"Aliases\":[\"a\"],\"MacAddress\":\"\",\"DriverOpts\":null,\"GwPriority\":0,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}}}",
+   "POST /v1.50/containers/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/wait?condition=next-exit",
+   "POST /v1.50/containers/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/start"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "n1"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/create {\"Driver\":\"bridge\",\"Scope\":\"\",\"IPAM\":{\"Driver\":\"default\",\"Options\":{},\"Config\":[]},\"Internal\":false,\"Attachable\":false,\"Ingress\":false,\"ConfigOnly\":false,\"ConfigFrom\":null,\"Options\":{},\"Labels\":{},\"Name\":\"n1\"}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "-d",
+   "bridge",
+   "--subnet",
+   "10.9.0.0/24",
+   "--gateway",
+   "10.9.0.1",
+   "--ip-range",
+   "10.9.0.128/25",
+   "--internal",
+   "--attachable",
+   "--label",
+   "a=b",
+   "--label",
+   "c",
+   "-o",
+   "com.x=y",
+   "--ipv6",
+   "n2"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/create {\"Driver\":\"bridge\",\"Scope\":\"\",\"EnableIPv6\":true,\"IPAM\":{\"Driver\":\"default\",\"Options\":{},\"Config\":[{\"Subnet\":\"10.9.0.0/24\",\"IPRange\":\"10.9.0.128/25\",\"Gateway\":\"10.9.0.1\"}]},\"Internal\":true,\"Attachable\":true,\"Ingress\":false,\"ConfigOnly\":false,\"ConfigFrom\":null,\"Options\":{\"com.x\":\"y\"},\"Labels\":{\"a\":\"b\",\"c\":\"\"},\"Name\":\"n2\"}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "10.9.0.0/24",
+   "--aux-address",
+   "h=10.9.0.7",
+   "--aux-address",
+   "g=10.9.0.8",
+   "--ipam-opt",
+   "q=r",
+   "--ipam-driver",
+   "foo",
+   "--scope",
+   "local",
+   "--config-only",
+   "--ipv4",
+   "n3"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/create {\"Driver\":\"bridge\",\"Scope\":\"local\",\"EnableIPv4\":true,\"IPAM\":{\"Driver\":\"foo\",\"Options\":{\"q\":\"r\"},\"Config\":[{\"Subnet\":\"10.9.0.0/24\",\"AuxiliaryAddresses\":{\"g\":\"10.9.0.8\",\"h\":\"10.9.0.7\"}}]},\"Internal\":false,\"Attachable\":false,\"Ingress\":false,\"ConfigOnly\":true,\"ConfigFrom\":null,\"Options\":{},\"Labels\":{},\"Name\":\"n3\"}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "fd00::/64",
+   "--gateway",
+   "fd00::1",
+   "--ipv6",
+   "n6"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/create {\"Driver\":\"bridge\",\"Scope\":\"\",\"EnableIPv6\":true,\"IPAM\":{\"Driver\":\"default\",\"Options\":{},\"Config\":[{\"Subnet\":\"fd00::/64\",\"Gateway\":\"fd00::1\"}]},\"Internal\":false,\"Attachable\":false,\"Ingress\":false,\"ConfigOnly\":false,\"ConfigFrom\":null,\"Options\":{},\"Labels\":{},\"Name\":\"n6\"}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--ipv4=false",
+   "--ipv6=false",
+   "z"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/create {\"Driver\":\"bridge\",\"Scope\":\"\",\"EnableIPv4\":false,\"EnableIPv6\":false,\"IPAM\":{\"Driver\":\"default\",\"Options\":{},\"Config\":[]},\"Internal\":false,\"Attachable\":false,\"Ingress\":false,\"ConfigOnly\":false,\"ConfigFrom\":null,\"Options\":{},\"Labels\":{},\"Name\":\"z\"}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--config-from",
+   "n3",
+   "n4"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/create {\"Driver\":\"bridge\",\"Scope\":\"\",\"IPAM\":{\"Driver\":\"default\",\"Options\":{},\"Config\":[]},\"Internal\":false,\"Attachable\":false,\"Ingress\":false,\"ConfigOnly\":false,\"ConfigFrom\":{\"Network\":\"n3\"},\"Options\":{},\"Labels\":{},\"Name\":\"n4\"}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "-o",
+   "a",
+   "-o",
+   "b=c",
+   "-o",
+   "a=d",
+   "--label",
+   "z=1",
+   "--label",
+   "y=2",
+   "x"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/create {\"Driver\":\"bridge\",\"Scope\":\"\",\"IPAM\":{\"Driver\":\"default\",\"Options\":{},\"Config\":[]},\"Internal\":false,\"Attachable\":false,\"Ingress\":false,\"ConfigOnly\":false,\"ConfigFrom\":null,\"Options\":{\"a\":\"d\",\"b\":\"c\"},\"Labels\":{\"y\":\"2\",\"z\":\"1\"},\"Name\":\"x\"}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "bad",
+   "x"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/create {\"Driver\":\"bridge\",\"Scope\":\"\",\"IPAM\":{\"Driver\":\"default\",\"Options\":{},\"Config\":[{\"Subnet\":\"bad\"}]},\"Internal\":false,\"Attachable\":false,\"Ingress\":false,\"ConfigOnly\":false,\"ConfigFrom\":null,\"Options\":{},\"Labels\":{},\"Name\":\"x\"}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "-l",
+   "a=b",
+   "x"
+  ],
+  "code": 125,
+  "stderr": "unknown shorthand flag: 'l' in -l\n\nUsage:  docker network create [OPTIONS] NETWORK\n\nRun 'docker network create --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--label",
+   "a b",
+   "x"
+  ],
+  "code": 125,
+  "stderr": "invalid argument \"a b\" for \"--label\" flag: label 'a b' contains whitespaces\n\nUsage:  docker network create [OPTIONS] NETWORK\n\nRun 'docker network create --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "10.0.0.0/8",
+   "--subnet",
+   "10.1.0.0/16",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "multiple overlapping subnet configuration is not supported\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "10.0.0.0/8",
+   "--ip-range",
+   "bad",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "invalid CIDR address: bad\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "10.0.0.0/8",
+   "--ip-range",
+   "10.1.0.0/16",
+   "--ip-range",
+   "10.2.0.0/16",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "every ip-range or gateway must have a corresponding subnet\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "10.0.0.0/8",
+   "--subnet",
+   "11.0.0.0/8",
+   "--ip-range",
+   "10.1.0.0/16",
+   "--ip-range",
+   "10.2.0.0/16",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "cannot configure multiple ranges (10.2.0.0/16, 10.1.0.0/16) on the same subnet (10.0.0.0/8)\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "10.0.0.0/8",
+   "--ip-range",
+   "11.1.0.0/16",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "no matching subnet for range 11.1.0.0/16\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "10.0.0.0/8",
+   "--gateway",
+   "bad",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "no matching subnet for gateway bad\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "10.0.0.0/8",
+   "--gateway",
+   "11.0.0.1",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "no matching subnet for gateway 11.0.0.1\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "10.0.0.0/8",
+   "--aux-address",
+   "a=11.0.0.1",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "no matching subnet for aux-address 11.0.0.1\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--gateway",
+   "1.1.1.1",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "every ip-range or gateway must have a corresponding subnet\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create",
+   "--subnet",
+   "bad",
+   "--gateway",
+   "1.1.1.1",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "invalid subnet: invalid CIDR address: bad\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "create"
+  ],
+  "code": 1,
+  "stderr": "docker: 'docker network create' requires 1 argument\n\nUsage:  docker network create [OPTIONS] NETWORK\n\nRun 'docker network create --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "ls"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "GET /v1.50/networks"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "ls",
+   "-q",
+   "-f",
+   "driver=bridge",
+   "-f",
+   "name=x",
+   "--no-trunc"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "GET /v1.50/networks?filters=%7B%22driver%22%3A%7B%22bridge%22%3Atrue%7D%2C%22name%22%3A%7B%22x%22%3Atrue%7D%7D"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "ls",
+   "-f",
+   "bad"
+  ],
+  "code": 125,
+  "stderr": "invalid argument \"bad\" for \"-f, --filter\" flag: bad format of filter (expected name=value)\n\nUsage:  docker network ls [OPTIONS]\n\nRun 'docker network ls --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "ls",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "docker: 'docker network ls' accepts no arguments\n\nUsage:  docker network ls [OPTIONS]\n\nRun 'docker network ls --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "inspect",
+   "x"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "GET /v1.50/networks/x"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "inspect",
+   "-v",
+   "x",
+   "y"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "GET /v1.50/networks/x?verbose=true",
+   "GET /v1.50/networks/y?verbose=true"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "rm",
+   "x",
+   "y"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "GET /v1.50/networks/x",
+   "DELETE /v1.50/networks/x",
+   "GET /v1.50/networks/y",
+   "DELETE /v1.50/networks/y"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "remove",
+   "x"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "GET /v1.50/networks/x",
+   "DELETE /v1.50/networks/x"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "rm"
+  ],
+  "code": 1,
+  "stderr": "docker: 'docker network rm' requires at least 1 argument\n\nUsage:  docker network rm NETWORK [NETWORK...]\n\nSee 'docker network rm --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "connect",
+   "--alias",
+   "a1",
+   "--alias",
+   "a2,a3",
+   "--ip",
+   "10.9.0.5",
+   "n",
+   "c"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/n/connect {\"Container\":\"c\",\"EndpointConfig\":{\"IPAMConfig\":{\"IPv4Address\":\"10.9.0.5\"},\"Links\":null,\"Aliases\":[\"a1\",\"a2\",\"a3\"],\"MacAddress\":\"\",\"DriverOpts\":{},\"GwPriority\":0,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "connect",
+   "n",
+   "c"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/n/connect {\"Container\":\"c\",\"EndpointConfig\":{\"IPAMConfig\":{},\"Links\":null,\"Aliases\":[],\"MacAddress\":\"\",\"DriverOpts\":{},\"GwPriority\":0,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "connect",
+   "--ip6",
+   "fd00::5",
+   "--link",
+   "a:b",
+   "--link-local-ip",
+   "169.254.1.1",
+   "--driver-opt",
+   "x=y",
+   "--gw-priority",
+   "5",
+   "n",
+   "c"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/n/connect {\"Container\":\"c\",\"EndpointConfig\":{\"IPAMConfig\":{\"IPv6Address\":\"fd00::5\",\"LinkLocalIPs\":[\"169.254.1.1\"]},\"Links\":[\"a:b\"],\"Aliases\":[],\"MacAddress\":\"\",\"DriverOpts\":{\"x\":\"y\"},\"GwPriority\":5,\"NetworkID\":\"\",\"EndpointID\":\"\",\"Gateway\":\"\",\"IPAddress\":\"\",\"IPPrefixLen\":0,\"IPv6Gateway\":\"\",\"GlobalIPv6Address\":\"\",\"GlobalIPv6PrefixLen\":0,\"DNSNames\":null}}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "connect",
+   "--driver-opt",
+   "x",
+   "n",
+   "c"
+  ],
+  "code": 1,
+  "stderr": "invalid key/value pair format in driver options\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "connect",
+   "--mac-address",
+   "11:22:33:44:55:66",
+   "n",
+   "c"
+  ],
+  "code": 125,
+  "stderr": "unknown flag: --mac-address\n\nUsage:  docker network connect [OPTIONS] NETWORK CONTAINER\n\nRun 'docker network connect --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "connect",
+   "--link",
+   "a:b:c",
+   "n",
+   "c"
+  ],
+  "code": 125,
+  "stderr": "invalid argument \"a:b:c\" for \"--link\" flag: bad format for links: a:b:c\n\nUsage:  docker network connect [OPTIONS] NETWORK CONTAINER\n\nRun 'docker network connect --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "disconnect",
+   "-f",
+   "n",
+   "c"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/n/disconnect {\"Container\":\"c\",\"Force\":true}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "disconnect",
+   "n",
+   "c"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/n/disconnect {\"Container\":\"c\",\"Force\":false}"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "disconnect",
+   "n"
+  ],
+  "code": 1,
+  "stderr": "docker: 'docker network disconnect' requires 2 arguments\n\nUsage:  docker network disconnect [OPTIONS] NETWORK CONTAINER\n\nRun 'docker network disconnect --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "prune",
+   "-f"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/prune"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "prune",
+   "-f",
+   "--filter",
+   "until=1h",
+   "--filter",
+   "label=a"
+  ],
+  "code": 0,
+  "stderr": "",
+  "requests": [
+   "POST /v1.50/networks/prune?filters=%7B%22label%22%3A%7B%22a%22%3Atrue%7D%2C%22until%22%3A%7B%221h%22%3Atrue%7D%7D"
+  ]
+ },
+ {
+  "args": [
+   "network",
+   "prune",
+   "-f",
+   "--filter",
+   "bad"
+  ],
+  "code": 125,
+  "stderr": "invalid argument \"bad\" for \"--filter\" flag: bad format of filter (expected name=value)\n\nUsage:  docker network prune [OPTIONS]\n\nRun 'docker network prune --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "prune",
+   "x"
+  ],
+  "code": 1,
+  "stderr": "docker: 'docker network prune' accepts no arguments\n\nUsage:  docker network prune [OPTIONS]\n\nRun 'docker network prune --help' for more information\n",
+  "requests": []
+ },
+ {
+  "args": [
+   "network",
+   "prune"
+  ],
+  "code": 0,
+  "stderr": "",
   "requests": []
  }
 ];

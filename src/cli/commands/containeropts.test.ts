@@ -1,9 +1,10 @@
 /**
- * run/create/update/exec flags → request bodies, checked against what the
- * real docker CLI sends: each recorded command line (containeropts.fixtures.ts)
- * is run through berth's main() against a capture server and must produce
- * the same requests, stderr and exit status. When /usr/local/bin/docker is
- * installed the fixtures are also re-captured live and compared.
+ * run/create/update/exec and network command flags → request bodies,
+ * checked against what the real docker CLI sends: each recorded command
+ * line (containeropts.fixtures.ts) is run through berth's main() against a
+ * capture server and must produce the same requests, stderr and exit
+ * status. When /usr/local/bin/docker is installed the fixtures are also
+ * re-captured live and compared.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ import { getTimestamp } from '../util/timestamp.js';
 
 const DOCKER = '/usr/local/bin/docker';
 
-/** A daemon that answers just enough for create/run -d/update/exec and records every request but /_ping. */
+/** A daemon that answers just enough for create/run -d/update/exec/network and records every request but /_ping. */
 class CaptureServer {
   readonly socket: string;
   requests: string[] = [];
@@ -39,6 +40,20 @@ class CaptureServer {
         res.end(JSON.stringify(v));
       };
       if (url === '/_ping') return res.end(req.method === 'HEAD' ? undefined : 'OK');
+      if (url.includes('/networks')) {
+        if (url.includes('/networks/create')) return json(201, { Id: 'c'.repeat(64), Warning: '' });
+        if (url.includes('/networks/prune')) return json(200, { NetworksDeleted: [] });
+        if (req.method === 'DELETE') {
+          res.writeHead(204);
+          return res.end();
+        }
+        if (req.method === 'POST') {
+          res.writeHead(200);
+          return res.end();
+        }
+        if (/\/networks\/[^/?]+(\?|$)/.test(url)) return json(200, { Name: 'x', Id: 'c'.repeat(64), Ingress: false });
+        return json(200, []);
+      }
       if (url.includes('/containers/create')) return json(201, { Id: 'a'.repeat(64), Warnings: [] });
       if (url.includes('/update')) return json(200, { Warnings: [] });
       if (url.includes('/json')) return json(200, { Id: 'a'.repeat(64), Config: { Tty: false }, State: { Running: true } });
@@ -132,6 +147,7 @@ describe('container options: berth sends what docker sends', () => {
     cap.requests = [];
     const p = spawn(DOCKER, args, { env: { ...env(), BERTH_FIXTURE_VAR: 'from-env' }, cwd: dir });
     let err = '';
+    p.stdin.end();
     p.stdout.resume();
     p.stderr.on('data', (c) => (err += c));
     const code = await new Promise<number>((r) => p.on('exit', (c) => r(c ?? -1)));
@@ -158,9 +174,9 @@ describe('container options: berth sends what docker sends', () => {
       const src = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../src/cli/commands/containeropts.fixtures.ts');
       const head = `/**
  * What the docker CLI 28.2.2 sent to a daemon answering API 1.50 for each
- * command line (bodies verbatim; \`<DIR>\` stands for the working directory
- * holding the env and label files), recorded with the capture server of
- * containeropts.test.ts. Regenerate by running that test with
+ * container or network command line (bodies verbatim; \`<DIR>\` stands for
+ * the working directory holding the env and label files), recorded with the
+ * capture server of containeropts.test.ts. Regenerate by running that test with
  * BERTH_RECORD_FIXTURES=1 when /usr/local/bin/docker exists.
  */
 export interface RecordedCall {

@@ -4,6 +4,7 @@ import { bootstrapDef } from './bootstrap.js';
 import { containerGroup, containerShortcuts } from './container.js';
 import { imageGroup, imageShortcuts } from './images.js';
 import { inspectDef } from './inspect.js';
+import { networkGroup } from './network.js';
 import { infoTopDef, systemGroup, versionDef } from './system.js';
 import { volumeGroup } from './volumes.js';
 
@@ -14,6 +15,7 @@ export function commands(): CommandDef[] {
     ...containerShortcuts(),
     containerGroup(),
     inspectDef(),
+    networkGroup(),
     versionDef(),
     infoTopDef(),
     systemGroup(),

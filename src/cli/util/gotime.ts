@@ -71,3 +71,24 @@ export function ansic(rfc: string): string {
 export function parseRFC3339(s: string): number {
   return Date.parse(s) / 1000;
 }
+
+/**
+ * `time.Time.String()` of a time the docker CLI decoded from RFC 3339 text:
+ * the wall clock and zone as written (`Z` becomes `+0000 UTC`, an offset the
+ * local zone has at that instant takes its name, any other offset prints as
+ * `+0100 +0100`), with the fraction's trailing zeros dropped. Text that is
+ * not RFC 3339 comes back unchanged.
+ */
+export function goTimeStringOfRFC3339(s: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/.exec(s);
+  if (!m) return s;
+  const [, y, mo, d, h, mi, sec, frac = '', zone] = m;
+  const fraction = frac.slice(0, 9).replace(/0+$/, '');
+  const wall = `${y}-${mo}-${d} ${h}:${mi}:${sec}${fraction ? '.' + fraction : ''}`;
+  if (zone === 'Z' || zone === 'z') return `${wall} +0000 UTC`;
+  const off = (zone!.startsWith('-') ? -1 : 1) * (Number(zone!.slice(1, 3)) * 60 + Number(zone!.slice(4, 6)));
+  const numeric = numericOffset(off, false);
+  const instant = new Date(Date.parse(s));
+  const name = !Number.isNaN(instant.getTime()) && offsetOf(instant) === off ? zoneName(instant) : numeric;
+  return `${wall} ${numeric} ${name}`;
+}
