@@ -138,6 +138,8 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
   // Containers still running from before the daemon started get their health checks back.
   for (const c of containerStore.list()) if (hasProcess(c.state.Status)) health.start(c.id, true);
 
+  const build = new BuildService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events, db, tmp: join(cfg.dataRoot, 'tmp'), cacheMounts: join(cfg.dataRoot, 'buildcache') });
+  await build.init();
   const engine: Engine = {
     identity: {
       id: await engineId(cfg.dataRoot),
@@ -161,7 +163,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     commit: new CommitService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events }),
     health,
     networks,
-    build: new BuildService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events, db, tmp: join(cfg.dataRoot, 'tmp') }),
+    build,
   };
   return {
     engine,

@@ -10,7 +10,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, promises as fs, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs, type Stats } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContentStore } from '../core/content.js';
@@ -18,6 +18,8 @@ import type { ImageMetadata } from '../core/images.js';
 import type { Snapshotter } from '../core/snapshots.js';
 import { ignored, parseDockerignore } from '../build/dockerignore.js';
 import { parseDockerfile, type Build, type CommandLine, type Instruction, type Stage } from '../build/instructions.js';
+import { parseMount, type Mount } from '../build/mounts.js';
+import type { Heredoc } from '../build/parser.js';
 import { envLookup, expandWords, processWord } from '../build/shell.js';
 import { ingestLayer } from '../distribution/layers.js';
 import type { Digest } from '../lib/digest.js';
@@ -47,6 +49,8 @@ export interface BuildDeps {
   db: DB;
   /** Scratch space for contexts (`<data-root>/tmp`). */
   tmp: string;
+  /** Where RUN --mount=type=cache directories live (`<data-root>/buildcache`). */
+  cacheMounts: string;
 }
 
 export interface BuildOptions {
@@ -100,6 +104,14 @@ const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 export class BuildService {
   constructor(private readonly deps: BuildDeps) {}
+
+  /** What a crash left in the scratch space: contexts and scratch copies of old builds. */
+  async init(): Promise<void> {
+    await fs.mkdir(this.deps.tmp, { recursive: true, mode: 0o700 });
+    for (const name of await fs.readdir(this.deps.tmp)) {
+      if (/^(build|mount|download)-/.test(name)) await fs.rm(join(this.deps.tmp, name), { recursive: true, force: true });
+    }
+  }
 
   async build(context: Readable, opts: BuildOptions, emit: (m: BuildMessage) => void): Promise<Digest> {
     const dir = join(this.deps.tmp, `build-${randomBytes(8).toString('hex')}`);
@@ -158,6 +170,7 @@ export class BuildService {
   async prune(): Promise<{ deleted: number; reclaimed: number }> {
     const rows = this.deps.db.prepare('SELECT image FROM build_cache').all() as Array<{ image: string }>;
     this.deps.db.prepare('DELETE FROM build_cache').run();
+    await fs.rm(this.deps.cacheMounts, { recursive: true, force: true });
     let deleted = 0;
     const before = this.deps.images.layersSize();
     for (const { image } of rows) {
@@ -488,29 +501,91 @@ class BuildRun {
   // ── RUN ──
 
   private async runCommand(state: StepState, inst: Extract<Instruction, { kind: 'run' }>): Promise<StepState> {
-    if (inst.mounts.length) throw new BuildError('RUN --mount is not supported by the classic builder of berthd yet');
     const cfg = state.config.config ?? {};
     let argv: string[];
     if (inst.command.form === 'exec') argv = inst.command.args;
-    else {
-      let command = inst.command.command;
-      for (const h of inst.heredocs) command += `\n${h.content ?? ''}`;
-      argv = [...(cfg.Shell?.length ? cfg.Shell : DEFAULT_SHELL), command];
-    }
+    else argv = [...(cfg.Shell?.length ? cfg.Shell : DEFAULT_SHELL), heredocScript(inst.command.command, inst.heredocs, this.lookup(state), this.build.escapeToken)];
+    const mounts = inst.mountSpecs.map((spec) => parseMount(spec, (w) => processWord(w, this.lookup(state), { escapeToken: this.build.escapeToken })));
     // Build args in scope reach the command as environment, and the history says which (docker's `|N a=b` prefix).
     const argEnv = [...state.args].filter(([k]) => !(cfg.Env ?? []).some((e) => e.startsWith(`${k}=`))).map(([k, v]) => `${k}=${v}`);
     const shown = argEnv.filter((e) => !PREDEFINED_ARGS.includes(e.split('=')[0]!));
     const createdBy = `${shown.length ? `|${shown.length} ${shown.join(' ')} ` : ''}${inst.command.form === 'exec' ? argv.join(' ') : argv.join(' ')}`;
-    const key = this.key(state, `run\n${createdBy}\n${inst.network}`);
-    const hit = this.cached(state, key);
-    if (hit) return { ...hit, config: await this.deps.images.config(hit.image!) };
-    if (!state.image) throw new BuildError('failed to run the command: the stage has no filesystem (FROM scratch without files)');
+    const prepared = await this.prepareMounts(mounts);
+    let id: string;
+    try {
+      const key = this.key(state, `run\n${createdBy}\n${inst.network}\n${JSON.stringify(mounts)}\n${prepared.digest}`);
+      const hit = this.cached(state, key);
+      if (hit) return { ...hit, config: await this.deps.images.config(hit.image!) };
+      if (!state.image) throw new BuildError('failed to run the command: the stage has no filesystem (FROM scratch without files)');
+      const created = await this.deps.containers.create({
+        config: { Image: state.image, Cmd: argv, Entrypoint: [], Env: mergeEnv(cfg.Env ?? [], argEnv), WorkingDir: cfg.WorkingDir ?? '', User: cfg.User ?? '', Labels: {}, Tty: false, OpenStdin: false, AttachStdout: true, AttachStderr: true },
+        hostConfig: { NetworkMode: inst.network === 'none' ? 'none' : inst.network === 'host' ? 'host' : this.opts.networkMode || 'default', Mounts: prepared.mounts } as never,
+      });
+      id = created.id;
+      return await this.runContainer(state, id, key, argv, inst, createdBy);
+    } finally {
+      await prepared.release();
+    }
+  }
+
+  /**
+   * RUN --mount: cache directories that outlive the build (per id), binds of
+   * the context or of another stage or image (read-only unless rw, and then
+   * a scratch copy whose changes are dropped), tmpfs. The digest covers the
+   * bound content, so the step re-runs when it changes.
+   */
+  private async prepareMounts(mounts: Mount[]): Promise<{ mounts: object[]; digest: string; release: () => Promise<void> }> {
+    const out: object[] = [];
+    const releases: Array<() => Promise<void>> = [];
+    const digest = createHash('sha256');
+    const release = async () => {
+      for (const r of releases.reverse()) await r().catch(() => undefined);
+    };
+    try {
+      for (const m of mounts) {
+        const target = m.target ? (posix.isAbsolute(m.target) ? m.target : `/${m.target}`) : undefined;
+        if (!target) throw new BuildError('mount target is required');
+        if (m.type === 'tmpfs') {
+          out.push({ Type: 'tmpfs', Target: target, ...(m.size ? { TmpfsOptions: { SizeBytes: m.size } } : {}) });
+        } else if (m.type === 'cache') {
+          const id = (m.id || target).replace(/[^A-Za-z0-9_.-]/g, '_');
+          const dir = join(this.deps.cacheMounts, id);
+          await fs.mkdir(dir, { recursive: true, mode: m.mode ?? 0o755 });
+          if (m.uid !== undefined || m.gid !== undefined) await fs.chown(dir, m.uid ?? 0, m.gid ?? 0);
+          out.push({ Type: 'bind', Source: dir, Target: target, ReadOnly: m.readonly });
+        } else if (m.type === 'bind') {
+          let root = this.context;
+          if (m.from) {
+            const stage = this.stageByRef(m.from);
+            const image = stage ? (await this.stage(stage.index)).image : this.deps.images.resolve(m.from).id;
+            if (!image) throw new BuildError(`mount from ${m.from}: the stage has no files`);
+            const mounted = await this.mountImage(image);
+            releases.push(mounted.release);
+            root = mounted.root;
+          }
+          let source = await resolveInRoot(root, m.source ?? '/');
+          if (!source) throw new BuildError(`failed to compute cache key: "/${m.source ?? ''}" not found`);
+          digest.update(`${target}\0${await treeDigest(source)}\0`);
+          if (!m.readonly) {
+            const copy = join(this.deps.tmp, `mount-${randomBytes(8).toString('hex')}`);
+            await fs.cp(source, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+            releases.push(() => fs.rm(copy, { recursive: true, force: true }));
+            source = copy;
+          }
+          out.push({ Type: 'bind', Source: source, Target: target, ReadOnly: m.readonly });
+        } else {
+          throw new BuildError(`RUN --mount=type=${m.type} needs BuildKit; the classic builder cannot provide it`);
+        }
+      }
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return { mounts: out, digest: digest.digest('hex'), release };
+  }
+
+  private async runContainer(state: StepState, id: string, key: string, argv: string[], inst: Extract<Instruction, { kind: 'run' }>, createdBy: string): Promise<StepState> {
     const { containers } = this.deps;
-    const created = await containers.create({
-      config: { Image: state.image, Cmd: argv, Entrypoint: [], Env: mergeEnv(cfg.Env ?? [], argEnv), WorkingDir: cfg.WorkingDir ?? '', User: cfg.User ?? '', Labels: {}, Tty: false, OpenStdin: false, AttachStdout: true, AttachStderr: true },
-      hostConfig: { NetworkMode: inst.network === 'none' ? 'none' : inst.network === 'host' ? 'host' : this.opts.networkMode || 'default' },
-    });
-    const id = created.id;
     this.out(` ---> Running in ${short(id)}\n`);
     const stage = this.current.getStore();
     let code: number;
@@ -581,8 +656,22 @@ class BuildRun {
         srcRoot = mounted.root;
         release = mounted.release;
       }
-      if (inst.kind === 'add' && inst.sources.some((s) => /^https?:\/\//.test(s))) throw new BuildError('ADD from a URL is not supported by berthd yet');
-      const files = await this.select(srcRoot, inst.sources, !from);
+      const urls = inst.kind === 'add' ? inst.sources.filter((x) => /^https?:\/\//.test(x)) : [];
+      const files = await this.select(srcRoot, inst.sources.filter((x) => !urls.includes(x)), !from);
+      if (urls.length) {
+        const dl = join(this.deps.tmp, `download-${randomBytes(8).toString('hex')}`);
+        await fs.mkdir(dl, { mode: 0o700 });
+        const previous = release;
+        release = async () => {
+          await fs.rm(dl, { recursive: true, force: true });
+          await previous?.();
+        };
+        for (const url of urls) {
+          const path = await download(url, dl);
+          const rel = posix.basename(path);
+          files.push({ rel, source: path, digest: await treeDigest(path), top: rel, remote: true });
+        }
+      }
       const inputs = createHash('sha256');
       for (const f of files) inputs.update(`${f.rel}\0${f.digest}\0`);
       for (const i of inst.inline) inputs.update(`inline\0${i.path}\0${i.data}\0`);
@@ -636,8 +725,8 @@ class BuildRun {
    * (file contents, link targets, modes): the cache compares content, not
    * times. Paths never leave the source root.
    */
-  private async select(root: string, sources: string[], isContext: boolean): Promise<Array<{ rel: string; source: string; digest: string; top: string }>> {
-    const out: Array<{ rel: string; source: string; digest: string; top: string }> = [];
+  private async select(root: string, sources: string[], isContext: boolean): Promise<Array<{ rel: string; source: string; digest: string; top: string; remote?: boolean }>> {
+    const out: Array<{ rel: string; source: string; digest: string; top: string; remote?: boolean }> = [];
     for (const src of sources) {
       const clean = posix.normalize(`/${src}`).slice(1);
       const matches = /[*?[]/.test(clean) ? await glob(root, clean) : [clean];
@@ -652,7 +741,7 @@ class BuildRun {
     return out;
   }
 
-  private async place(root: string, files: Array<{ rel: string; source: string }>, inst: Extract<Instruction, { kind: 'copy' | 'add' }>, dest: string, destIsDir: boolean): Promise<void> {
+  private async place(root: string, files: Array<{ rel: string; source: string; remote?: boolean }>, inst: Extract<Instruction, { kind: 'copy' | 'add' }>, dest: string, destIsDir: boolean): Promise<void> {
     const owner = inst.chown ? await this.owner(root, inst.chown) : { uid: 0, gid: 0 };
     const mode = inst.chmod ? parseInt(inst.chmod, 8) : undefined;
     if (inst.chmod && (mode === undefined || Number.isNaN(mode) || mode > 0o7777)) throw new BuildError(`invalid chmod parameter: ${inst.chmod}`);
@@ -673,7 +762,7 @@ class BuildRun {
         // A directory's contents are copied, not the directory itself.
         const d = await mkdirInRoot(root, dest);
         await copyTree(f.source, d, owner, mode);
-      } else if (inst.kind === 'add' && st.isFile() && (await isArchive(f.source))) {
+      } else if (inst.kind === 'add' && st.isFile() && !f.remote && (await isArchive(f.source))) {
         const d = await mkdirInRoot(root, dest);
         const { createGunzip } = await import('node:zlib');
         const head = await readHead(f.source);
@@ -811,4 +900,58 @@ async function glob(root: string, pattern: string): Promise<string[]> {
   const out: string[] = [];
   for (const c of current) if (await exists(root, c)) out.push(c);
   return out;
+}
+
+/**
+ * The shell command of a RUN with heredocs. `RUN <<EOF` alone runs the body
+ * as the script; otherwise the heredocs stay part of the command, each body
+ * followed by its terminator, as a shell reads them. Bodies of unquoted
+ * delimiters get the build's variables.
+ */
+function heredocScript(command: string, heredocs: Heredoc[], env: (name: string) => string | undefined, escapeToken: string): string {
+  if (!heredocs.length) return command;
+  const body = (h: Heredoc) => (h.expand ? processWord(h.content, env, { escapeToken, rawQuotes: true, rawEscapes: true }) : h.content);
+  const only = heredocs.length === 1 && /^\s*<<-?\s*["']?[A-Za-z0-9_]+["']?\s*$/.test(command);
+  if (only) return body(heredocs[0]!);
+  let out = command;
+  for (const h of heredocs) out += `\n${body(h)}${h.name}`;
+  return out;
+}
+
+/**
+ * ADD <url>: the file is fetched (redirects followed) and named after the
+ * URL's last path element; docker gives it mode 0600 and the server's
+ * Last-Modified time.
+ */
+async function download(url: string, dir: string, redirects = 5): Promise<string> {
+  const { get } = url.startsWith('https:') ? await import('node:https') : await import('node:http');
+  const name = posix.basename(new URL(url).pathname) || 'download';
+  const path = join(dir, name);
+  await new Promise<void>((resolve, reject) => {
+    const req = get(url, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location && redirects > 0) {
+        res.resume();
+        download(new URL(res.headers.location, url).toString(), dir, redirects - 1).then(() => resolve(), reject);
+        return;
+      }
+      if (status !== 200) {
+        res.resume();
+        reject(new BuildError(`failed to GET ${url} with status ${status} ${res.statusMessage ?? ''}`.trim()));
+        return;
+      }
+      const file = createWriteStream(path, { mode: 0o600 });
+      res.pipe(file);
+      file.on('finish', () => {
+        const modified = Date.parse(res.headers['last-modified'] ?? '');
+        const t = Number.isNaN(modified) ? new Date() : new Date(modified);
+        fs.utimes(path, t, t).then(() => resolve(), reject);
+      });
+      file.on('error', reject);
+      res.on('error', reject);
+    });
+    req.on('error', (e) => reject(new BuildError(`error downloading ${url}: ${e.message}`)));
+    req.setTimeout(60_000, () => req.destroy(new Error('timeout')));
+  });
+  return path;
 }
