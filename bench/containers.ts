@@ -9,30 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { berth, cleanup, DOCKER, startDaemon } from '../test/helpers/daemon.js';
 import { hasDockerd, startRefDockerd } from '../test/helpers/refdocker.js';
+import { median, printStalls, timed } from './timing.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const MANY = Number(process.env.BENCH_MANY ?? 100);
 const RESIDENT = Number(process.env.BENCH_RESIDENT ?? 20);
 
-/** Stalled commands (dockerd 20.10 sometimes never answers an exec or a kill): counted, not timed. */
-const stalls: Record<string, number> = {};
-
-function timed(env: NodeJS.ProcessEnv, args: string[]): number {
-  const t = process.hrtime.bigint();
-  // SIGKILL: `docker run` passes SIGTERM on to the container and keeps waiting.
-  const r = spawnSync(DOCKER, args, { env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20, timeout: 30_000, killSignal: 'SIGKILL' });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
-    stalls[args.join(' ')] = (stalls[args.join(' ')] ?? 0) + 1;
-    return NaN;
-  }
-  if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr?.toString()}`);
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
-
-const median = (all: number[]) => {
-  const xs = all.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)]!;
-};
 
 /** PIDs of every process whose command line matches one of the patterns. */
 function pidsOf(patterns: RegExp[]): number[] {
@@ -169,7 +151,7 @@ async function main(): Promise<void> {
     const dv = results.dockerd ? results.dockerd[k]! * scale : undefined;
     console.log(`${label.padEnd(32)} berthd ${bv.toFixed(1).padStart(8)} ${unit}   dockerd ${dv === undefined ? '     n/a' : dv.toFixed(1).padStart(8)} ${unit}   ${dv ? `${(bv / dv).toFixed(2)}x dockerd` : ''}`);
   });
-  for (const [cmd, n] of Object.entries(stalls)) console.log(`stalled (over 30 s, left out of the medians): docker ${cmd} x${n}`);
+  printStalls();
 }
 
 main().catch((err) => {

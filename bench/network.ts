@@ -5,24 +5,11 @@
  * The cost is the difference of the medians; the goal is that it is smaller
  * for berthd than for dockerd.
  */
-import { spawnSync } from 'node:child_process';
-import { berth, cleanup, DOCKER, startDaemon } from '../test/helpers/daemon.js';
+import { berth, cleanup, startDaemon } from '../test/helpers/daemon.js';
 import { hasDockerd, startRefDockerd } from '../test/helpers/refdocker.js';
+import { median, printStalls, timed } from './timing.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-
-function timed(env: NodeJS.ProcessEnv, args: string[]): number {
-  const t = process.hrtime.bigint();
-  // SIGKILL: `docker run` passes SIGTERM on to the container and keeps waiting.
-  const r = spawnSync(DOCKER, args, { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000, killSignal: 'SIGKILL' });
-  if (r.status !== 0) return NaN;
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
-
-function median(all: number[]): number {
-  const xs = all.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)] ?? NaN;
-}
 
 async function main(): Promise<void> {
   const b = await startDaemon();
@@ -42,16 +29,16 @@ async function main(): Promise<void> {
         (bridge[e.name] ??= []).push(timed(e.env, ['run', '--rm', 'busybox', 'true']));
       }
     }
-    console.log(`${RUNS} alternating runs of run --rm busybox true (medians; failed or stalled runs left out)`);
+    console.log(`${RUNS} alternating runs of run --rm busybox true (medians; stalled runs left out)`);
     const cost: Record<string, number> = {};
     for (const e of engines) {
       const n = median(none[e.name]!);
       const br = median(bridge[e.name]!);
       cost[e.name] = br - n;
-      const lost = [...none[e.name]!, ...bridge[e.name]!].filter(Number.isNaN).length;
-      console.log(`${e.name.padEnd(8)} --network none ${n.toFixed(1).padStart(7)} ms   default bridge ${br.toFixed(1).padStart(7)} ms   network cost ${cost[e.name]!.toFixed(1).padStart(6)} ms${lost ? `   (${lost} runs left out)` : ''}`);
+      console.log(`${e.name.padEnd(8)} --network none ${n.toFixed(1).padStart(7)} ms   default bridge ${br.toFixed(1).padStart(7)} ms   network cost ${cost[e.name]!.toFixed(1).padStart(6)} ms`);
     }
     if (ref) console.log(`network cost: berthd ${(cost.berthd! / cost.dockerd!).toFixed(2)}x dockerd's`);
+    printStalls();
   } finally {
     await ref?.stop();
     await cleanup(b);

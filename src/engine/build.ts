@@ -27,8 +27,7 @@ import { BerthError, invalidArgument, notFound } from '../lib/errors.js';
 import { resolveInRoot } from '../lib/fsutil.js';
 import type { RWLock } from '../lib/lock.js';
 import { chainId } from '../oci/chain.js';
-import { mergeEnv, type ContainerDefaults, type ImageConfig, type Manifest } from '../oci/image.js';
-import { OCI_CONFIG, OCI_LAYER, OCI_MANIFEST } from '../oci/mediatypes.js';
+import { mergeEnv, type ContainerDefaults, type ImageConfig } from '../oci/image.js';
 import { fullString, parseRepoTag } from '../oci/reference.js';
 import { resolveUser } from '../runtime/user.js';
 import { applyLayer } from '../store/layer/apply.js';
@@ -37,6 +36,7 @@ import type { DB } from '../store/db.js';
 import type { ContainerService } from './containers.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
+import { writeImage } from './imagewrite.js';
 
 export interface BuildDeps {
   containers: ContainerService;
@@ -100,6 +100,15 @@ interface StageResult {
   config: ImageConfig;
 }
 
+/** A COPY/ADD source: its path in the source root, where it is on the host, a digest of its content. */
+interface SourceFile {
+  rel: string;
+  source: string;
+  digest: string;
+  /** Fetched from a URL (ADD): never unpacked. */
+  remote?: boolean;
+}
+
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
 export class BuildService {
@@ -123,15 +132,18 @@ export class BuildService {
       if (text === undefined) throw new BuildError(`Cannot locate specified Dockerfile: ${opts.dockerfile || 'Dockerfile'}`);
       await this.applyIgnore(dir, opts.dockerfile || 'Dockerfile');
       const build = parseDockerfile(text);
+      const names = opts.tags.map((t) => {
+        const ref = parseRepoTag(t, '');
+        if (!ref) throw invalidArgument(`invalid reference format: ${t}`);
+        return fullString(ref);
+      });
       const run = new BuildRun(this.deps, this, build, dir, opts, emit);
       const result = await run.execute();
       if (!result.image) throw new BuildError('No image was generated. Is your Dockerfile empty?');
-      for (const t of opts.tags) {
-        const ref = parseRepoTag(t, '');
-        if (!ref) throw invalidArgument(`invalid reference format: ${t}`);
-        this.deps.imageStore.setName(fullString(ref), result.image);
-        this.deps.events.publish('image', 'tag', result.image, { name: t });
-      }
+      names.forEach((name, i) => {
+        this.deps.imageStore.setName(name, result.image!);
+        this.deps.events.publish('image', 'tag', result.image!, { name: opts.tags[i]! });
+      });
       return result.image;
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
@@ -179,25 +191,6 @@ export class BuildService {
       deleted += r.length;
     }
     return { deleted, reclaimed: Math.max(0, before - this.deps.images.layersSize()) };
-  }
-
-  /** Writes an image: the config, and a manifest of the parent's layers plus the new one. */
-  async writeImage(parent: Digest | null, config: ImageConfig, layer?: { digest: Digest; size: number }): Promise<Digest> {
-    const cfg = await this.deps.content.put(JSON.stringify(config));
-    const layers: Manifest['layers'] = parent ? await this.layersOf(parent) : [];
-    if (layer) layers.push({ mediaType: OCI_LAYER, digest: layer.digest, size: layer.size });
-    const manifest: Manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: cfg.digest, size: cfg.size }, layers };
-    const m = await this.deps.content.put(JSON.stringify(manifest));
-    const existing = this.deps.imageStore.get(cfg.digest);
-    this.deps.imageStore.put({ ...(existing ?? { added: Date.now() }), id: cfg.digest, manifest: { mediaType: OCI_MANIFEST, digest: m.digest, size: m.size }, ...(parent ? { parent } : {}) });
-    return cfg.digest;
-  }
-
-  private async layersOf(image: Digest): Promise<Manifest['layers']> {
-    const record = this.deps.imageStore.get(image);
-    if (!record) return [];
-    const m = JSON.parse((await this.deps.content.read(record.manifest.digest)).toString('utf8')) as Manifest;
-    return [...(m.layers ?? [])];
   }
 }
 
@@ -493,7 +486,7 @@ class BuildRun {
       created: new Date().toISOString(),
       history: [...(state.config.history ?? []), ...(createdBy ? [{ created: new Date().toISOString(), created_by: createdBy, empty_layer: true }] : [])],
     };
-    const image = await this.service.writeImage(state.image, config);
+    const image = await writeImage(this.deps, { parent: state.image, config });
     if (quietStep) return { ...state, image, config };
     return this.finish(state, key, image, config);
   }
@@ -628,7 +621,7 @@ class BuildRun {
     return this.deps.lock.shared(async () => {
       const { blob, layer } = await ingestLayer(this.deps, diffTar(rw.upper), { parent: rw.parent });
       config.rootfs = { type: 'layers', diff_ids: [...(state.config.rootfs?.diff_ids ?? []), layer.diffId] };
-      return this.service.writeImage(state.image, config, { digest: blob.digest, size: blob.size });
+      return writeImage(this.deps, { parent: state.image, config, layer: { digest: blob.digest, size: blob.size } });
     });
   }
 
@@ -669,7 +662,7 @@ class BuildRun {
         for (const url of urls) {
           const path = await download(url, dl);
           const rel = posix.basename(path);
-          files.push({ rel, source: path, digest: await treeDigest(path), top: rel, remote: true });
+          files.push({ rel, source: path, digest: await treeDigest(path), remote: true });
         }
       }
       const inputs = createHash('sha256');
@@ -725,8 +718,8 @@ class BuildRun {
    * (file contents, link targets, modes): the cache compares content, not
    * times. Paths never leave the source root.
    */
-  private async select(root: string, sources: string[], isContext: boolean): Promise<Array<{ rel: string; source: string; digest: string; top: string; remote?: boolean }>> {
-    const out: Array<{ rel: string; source: string; digest: string; top: string; remote?: boolean }> = [];
+  private async select(root: string, sources: string[], isContext: boolean): Promise<SourceFile[]> {
+    const out: SourceFile[] = [];
     for (const src of sources) {
       const clean = posix.normalize(`/${src}`).slice(1);
       const matches = /[*?[]/.test(clean) ? await glob(root, clean) : [clean];
@@ -735,13 +728,13 @@ class BuildRun {
       }
       for (const m of matches) {
         const path = (await resolveInRoot(root, m))!;
-        out.push({ rel: m, source: path, digest: await treeDigest(path), top: m });
+        out.push({ rel: m, source: path, digest: await treeDigest(path) });
       }
     }
     return out;
   }
 
-  private async place(root: string, files: Array<{ rel: string; source: string; remote?: boolean }>, inst: Extract<Instruction, { kind: 'copy' | 'add' }>, dest: string, destIsDir: boolean): Promise<void> {
+  private async place(root: string, files: SourceFile[], inst: Extract<Instruction, { kind: 'copy' | 'add' }>, dest: string, destIsDir: boolean): Promise<void> {
     const owner = inst.chown ? await this.owner(root, inst.chown) : { uid: 0, gid: 0 };
     const mode = inst.chmod ? parseInt(inst.chmod, 8) : undefined;
     if (inst.chmod && (mode === undefined || Number.isNaN(mode) || mode > 0o7777)) throw new BuildError(`invalid chmod parameter: ${inst.chmod}`);

@@ -13,15 +13,14 @@ import { ingestLayer } from '../distribution/layers.js';
 import type { Digest } from '../lib/digest.js';
 import { notFound } from '../lib/errors.js';
 import type { RWLock } from '../lib/lock.js';
-import { chainId } from '../oci/chain.js';
-import type { ContainerDefaults, ImageConfig, Manifest } from '../oci/image.js';
-import { OCI_CONFIG, OCI_LAYER, OCI_MANIFEST } from '../oci/mediatypes.js';
+import type { ContainerDefaults, ImageConfig } from '../oci/image.js';
 import { familiarString, fullString, parseRepoTag } from '../oci/reference.js';
 import { diffTar } from '../store/layer/diff.js';
 import type { ContainerService } from './containers.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
 import { INIT_PATHS } from './files.js';
+import { writeImage } from './imagewrite.js';
 
 export interface CommitDeps {
   containers: ContainerService;
@@ -69,7 +68,6 @@ export class CommitService {
       id = await this.deps.lock.shared(async () => {
         const tarStream = withoutInitPaths(diffTar(rw.upper));
         const { blob, layer } = await ingestLayer(this.deps, tarStream, { parent: parentChain });
-        void chainId;
         const created = new Date().toISOString();
         const history = [...(parentConfig.history ?? [])];
         history.push({
@@ -91,27 +89,7 @@ export class CommitService {
           parent: c.image,
           rootfs: { type: 'layers', diff_ids: [...(parentConfig.rootfs?.diff_ids ?? []), layer.diffId] },
         };
-        const cfg = await this.deps.content.put(JSON.stringify(config));
-        const parentManifest = await this.parentLayers(c.image);
-        const manifest: Manifest = {
-          schemaVersion: 2,
-          mediaType: OCI_MANIFEST,
-          config: { mediaType: OCI_CONFIG, digest: cfg.digest, size: cfg.size },
-          layers: [...parentManifest, { mediaType: OCI_LAYER, digest: blob.digest, size: blob.size }],
-        };
-        const m = await this.deps.content.put(JSON.stringify(manifest));
-        const existing = this.deps.imageStore.get(cfg.digest);
-        this.deps.imageStore.put(
-          {
-            ...(existing ?? { added: Date.now() }),
-            id: cfg.digest,
-            manifest: { mediaType: OCI_MANIFEST, digest: m.digest, size: m.size },
-            parent: c.image,
-            ...(target ? { lastTagTime: Date.now() } : {}),
-          },
-          target ? [fullString(target)] : [],
-        );
-        return cfg.digest;
+        return writeImage(this.deps, { parent: c.image, config, layer: { digest: blob.digest, size: blob.size }, names: target ? [fullString(target)] : [] });
       });
     } finally {
       if (pause) await containers.unpause(c.id).catch(() => undefined);
@@ -124,18 +102,6 @@ export class CommitService {
       name: c.name,
     });
     return id;
-  }
-
-  /** The layer descriptors of the parent image's manifest. */
-  private async parentLayers(imageId: Digest): Promise<Manifest['layers']> {
-    const record = this.deps.imageStore.get(imageId);
-    if (!record) return [];
-    try {
-      const m = JSON.parse((await this.deps.content.read(record.manifest.digest)).toString('utf8')) as Manifest;
-      return m.layers ?? [];
-    } catch {
-      return [];
-    }
   }
 }
 

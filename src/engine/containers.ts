@@ -47,15 +47,14 @@ export interface ContainerDeps {
   root: string;
   /** Host path of an init binary for --init (tini-static), when one is installed. */
   initPath?: string;
-  /** Networks: without it, every container gets a namespace with loopback only (or the host's). */
-  network?: ContainerNetworking;
+  network: ContainerNetworking;
 }
 
 /** What the container lifecycle asks of networking (the network service answers). */
 export interface ContainerNetworking {
   /** At create: the networks the container will join, checked and recorded on the record. */
   plan(c: ContainerRecord, endpoints: Record<string, EndpointConfig> | null | undefined): void;
-  /** /etc/hosts and resolv.conf for a container without endpoints yet. */
+  /** /etc/hosts and resolv.conf, before the container has endpoints. */
   writeEtc(c: ContainerRecord, dir: string, endpoints: []): Promise<void>;
   /** runc created the process (pid) in its own network namespace: give it its endpoints before it starts. */
   attach(c: ContainerRecord, pid: number, dir: string): Promise<void>;
@@ -198,13 +197,13 @@ export class ContainerService {
       manuallyStopped: false,
       mounts,
     };
-    this.deps.network?.plan(record, req.endpoints);
+    this.deps.network.plan(record, req.endpoints);
     const dir = join(this.deps.root, id);
     await fs.mkdir(dir, { recursive: true, mode: 0o710 });
     try {
       await this.deps.snapshots.createRw(id, chainId(imageConfig.rootfs?.diff_ids ?? []));
-      await writeEtcFiles(dir, config, hostConfig);
-      await this.deps.network?.writeEtc(record, dir, []);
+      await fs.writeFile(join(dir, 'hostname'), `${config.Hostname}\n`);
+      await this.deps.network.writeEtc(record, dir, []);
       this.save(record);
     } catch (err) {
       await this.deps.snapshots.removeRw(id).catch(() => undefined);
@@ -271,7 +270,7 @@ export class ContainerService {
   private async runLocked(c: ContainerRecord): Promise<void> {
     const dir = this.dir(c);
     const { runtime, snapshots } = this.deps;
-    let created: { pid: number } | undefined;
+    let created: { pid: number };
     await runtime.delete(c.id, true).catch(() => undefined);
     const rootfs = await snapshots.mountRw(c.id);
     try {
@@ -289,41 +288,25 @@ export class ContainerService {
         ...(logMaxFile(c.hostConfig) > 1 ? {} : { logSizeMax: logSizeMax(c.hostConfig) }),
       });
     } catch (err) {
-      await snapshots.unmountRw(c.id).catch(() => undefined);
-      await this.deps.volumes.detach(c);
-      const message = startError(err);
-      c.state = { ...c.state, Error: message, ExitCode: startFailureCode(message, c.path) };
-      this.save(c);
-      throw failedPrecondition(message);
+      throw await this.abortStart(c, err, (message) => startFailureCode(message, c.path));
     }
     try {
-      if (created) await this.deps.network?.attach(c, created.pid, dir);
+      await this.deps.network.attach(c, created.pid, dir);
     } catch (err) {
-      await runtime.delete(c.id, true).catch(() => undefined);
-      await snapshots.unmountRw(c.id).catch(() => undefined);
-      const message = startError(err);
-      c.state = { ...c.state, Error: message, ExitCode: 128 };
-      this.save(c);
-      throw err instanceof BerthError ? err : failedPrecondition(message);
+      const failed = await this.abortStart(c, err, () => 128);
+      throw err instanceof BerthError ? err : failed;
     }
     // Attach sessions opened before start connect now, before the process runs, so no output is lost.
     await this.connectPending(c);
     try {
       await runtime.start(c.id);
     } catch (err) {
-      await runtime.delete(c.id, true).catch(() => undefined);
-      await this.deps.network?.release(c.id).catch(() => undefined);
-      await snapshots.unmountRw(c.id).catch(() => undefined);
-      await this.deps.volumes.detach(c);
-      const message = startError(err);
-      c.state = { ...c.state, Error: message, ExitCode: 126 };
-      this.save(c);
-      throw failedPrecondition(message);
+      throw await this.abortStart(c, err, () => 126);
     }
     c.state = {
       ...c.state,
       Status: 'running',
-      Pid: created?.pid ?? 0,
+      Pid: created.pid,
       ExitCode: 0,
       Error: '',
       StartedAt: new Date().toISOString(),
@@ -336,6 +319,22 @@ export class ContainerService {
     this.onStarted?.(c.id);
     // The process may have exited before the state was read.
     if ((await runtime.exitCode(c.id)) !== undefined) void this.handleExit(c.id);
+  }
+
+  /**
+   * A start that failed part way: what it made is undone (runtime state,
+   * endpoints, mount, volumes), the error is recorded with docker's exit code
+   * for it, and the error to answer with is returned.
+   */
+  private async abortStart(c: ContainerRecord, err: unknown, exitCode: (message: string) => number): Promise<BerthError> {
+    await this.deps.runtime.delete(c.id, true).catch(() => undefined);
+    await this.deps.network.release(c.id).catch(() => undefined);
+    await this.deps.snapshots.unmountRw(c.id).catch(() => undefined);
+    await this.deps.volumes.detach(c);
+    const message = startError(err);
+    c.state = { ...c.state, Error: message, ExitCode: exitCode(message) };
+    this.save(c);
+    return failedPrecondition(message);
   }
 
   private async specInput(c: ContainerRecord, rootfs: string, user: { uid: number; gid: number; additionalGids: number[] }, volumeMounts: UserMount[]) {
@@ -702,7 +701,7 @@ export class ContainerService {
       this.save(current);
       // Addresses and published ports are free before anyone learns of the exit (a new run may want them at once);
       // the links and firewall rules go after the waiters are answered.
-      const released = this.deps.network?.release(id).catch((err: unknown) => this.deps.log.warn('network release failed', { container: id, error: String(err) }));
+      const released = this.deps.network.release(id).catch((err: unknown) => this.deps.log.warn('network release failed', { container: id, error: String(err) }));
       this.onStopped?.(id);
       this.publish(current, 'die', { exitCode: String(code), execDuration: String(Math.round((Date.now() - startedAt) / 1000)) });
       this.settle(id, result(current), false);
@@ -794,7 +793,7 @@ export class ContainerService {
     // The exit handler may still be releasing the runtime state and the mount: clean up after it.
     const release = async () => {
       await this.deps.runtime.delete(c.id, true).catch(() => undefined);
-      await this.deps.network?.release(c.id).catch(() => undefined);
+      await this.deps.network.release(c.id).catch(() => undefined);
       await this.deps.volumes.detach(cur);
       await this.deps.snapshots.removeRw(c.id);
       await fs.rm(this.dir(c), { recursive: true, force: true });
@@ -1098,21 +1097,4 @@ function logSizeMax(h: HostConfig): number | undefined {
   return Math.floor(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
 }
 
-async function writeEtcFiles(dir: string, config: ContainerConfig, h: HostConfig): Promise<void> {
-  const hostname = config.Hostname;
-  await fs.writeFile(join(dir, 'hostname'), `${hostname}\n`);
-  let hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
-  if (h.NetworkMode === 'host') hosts = await fs.readFile('/etc/hosts', 'utf8').catch(() => hosts);
-  await fs.writeFile(join(dir, 'hosts'), hosts);
-  await fs.writeFile(join(dir, 'resolv.conf'), await resolvConf(h.NetworkMode === 'host'));
-}
-
-/** The host's resolv.conf, without loopback resolvers a container cannot reach (docker's fallback is Google DNS). */
-async function resolvConf(host: boolean): Promise<string> {
-  const text = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  if (host) return text;
-  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
-  if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
-  return `${lines.filter((l) => l.trim() !== '').join('\n')}\n`;
-}
 

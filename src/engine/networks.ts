@@ -100,19 +100,21 @@ export class NetworkService {
       if (!store.byName(name)) store.put(this.record(name, driver, [], {}, {}, false, ''));
     }
     const existing = store.byName('bridge');
+    let created: string | undefined;
     if (this.deps.bridge === 'none') {
       if (existing) store.delete(existing.id);
     } else if (!existing || existing.bridge !== this.deps.bridge || (this.deps.bip && !this.matchesBip(existing))) {
       if (existing) store.delete(existing.id);
-      await withHostLock(async () => {
+      created = await withHostLock(async () => {
         const pool = this.deps.bip ? this.bipPool(this.deps.bip) : { Subnet: formatCidr(pickSubnet(await this.takenSubnets())), Gateway: '' };
         if (!pool.Gateway) pool.Gateway = formatIp(parseCidr(pool.Subnet)!.base + 1);
         const rec = this.record('bridge', 'bridge', [pool], { 'com.docker.network.bridge.default_bridge': 'true', [BRIDGE_NAME_OPT]: this.deps.bridge }, {}, false, this.deps.bridge);
         store.put(rec);
         await this.bringUp(rec);
+        return rec.id;
       });
     }
-    for (const n of store.list()) if (n.driver === 'bridge') await this.bringUp(n);
+    for (const n of store.list()) if (n.driver === 'bridge' && n.id !== created) await this.bringUp(n);
     const running = new Set(this.deps.containers.list().filter((c) => c.state.Status === 'running' || c.state.Status === 'paused').map((c) => c.id));
     for (const e of store.endpoints()) {
       if (!running.has(e.containerId)) {
@@ -156,7 +158,7 @@ export class NetworkService {
       const maskBits = le(f[7]!).toString(2).split('').filter((b) => b === '1').length;
       taken.push({ base: dest >>> 0, prefix: maskBits });
     }
-    return taken.map((c) => ({ base: c.base, prefix: c.prefix }));
+    return taken;
   }
 
   private async bringUp(n: NetworkRecord): Promise<void> {

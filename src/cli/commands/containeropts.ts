@@ -1028,8 +1028,8 @@ function networkName(n: string): string {
   return n;
 }
 
-/** The empty EndpointSettings as encoding/json writes it. */
-function endpointSettings(over: Partial<Record<string, unknown>> = {}): Record<string, unknown> {
+/** The empty EndpointSettings as encoding/json writes it, with `over` laid on it. */
+export function endpointSettings(over: Partial<Record<string, unknown>> = {}): Record<string, unknown> {
   return {
     IPAMConfig: null,
     Links: null,

@@ -12,7 +12,7 @@ import { confirm } from '../prompt.js';
 import { parseIP } from '../util/goparse.js';
 import { goTimeStringOfRFC3339 } from '../util/gotime.js';
 import { naturalLess, pruneFilters } from './containers.js';
-import { validateLabel, validateLink } from './containeropts.js';
+import { endpointSettings, validateLabel, validateLink } from './containeropts.js';
 import { checkFilters, errorText, filterFlag, FORMAT_HELP, INSPECT_FORMAT_HELP, parseFilters, truncateID } from './common.js';
 import { inspectOutput } from './inspect.js';
 
@@ -416,23 +416,13 @@ export function connectEndpoint(flags: Record<string, FlagValue>): Record<string
   if (ip6 !== '') ipam['IPv6Address'] = ip6;
   if (linkLocal.length > 0) ipam['LinkLocalIPs'] = linkLocal;
   const links = flags['link'] as string[];
-  return {
+  return endpointSettings({
     IPAMConfig: ipam,
     Links: links.length > 0 ? links : null,
     Aliases: flags['alias'] as string[],
-    MacAddress: '',
     DriverOpts: driverOpts(flags['driver-opt'] as string[]),
     GwPriority: flags['gw-priority'] as number,
-    NetworkID: '',
-    EndpointID: '',
-    Gateway: '',
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    DNSNames: null,
-  };
+  });
 }
 
 function connectDef(): CommandDef {
