@@ -19,7 +19,7 @@ import type { Snapshotter } from '../core/snapshots.js';
 import { ignored, parseDockerignore } from '../build/dockerignore.js';
 import { parseDockerfile, type Build, type CommandLine, type Instruction, type Stage } from '../build/instructions.js';
 import { parseMount, type Mount } from '../build/mounts.js';
-import type { Heredoc } from '../build/parser.js';
+import { chompHeredoc, type Heredoc } from '../build/parser.js';
 import { envLookup, expandWords, processWord } from '../build/shell.js';
 import { ingestLayer } from '../distribution/layers.js';
 import type { Digest } from '../lib/digest.js';
@@ -118,7 +118,7 @@ export class BuildService {
   async init(): Promise<void> {
     await fs.mkdir(this.deps.tmp, { recursive: true, mode: 0o700 });
     for (const name of await fs.readdir(this.deps.tmp)) {
-      if (/^(build|mount|download)-/.test(name)) await fs.rm(join(this.deps.tmp, name), { recursive: true, force: true });
+      if (/^(build|mount|download|heredoc)-/.test(name)) await fs.rm(join(this.deps.tmp, name), { recursive: true, force: true });
     }
   }
 
@@ -496,17 +496,22 @@ class BuildRun {
   private async runCommand(state: StepState, inst: Extract<Instruction, { kind: 'run' }>): Promise<StepState> {
     const cfg = state.config.config ?? {};
     let argv: string[];
+    let script: { name: string; content: string } | undefined;
     if (inst.command.form === 'exec') argv = inst.command.args;
-    else argv = [...(cfg.Shell?.length ? cfg.Shell : DEFAULT_SHELL), heredocScript(inst.command.command, inst.heredocs, this.lookup(state), this.build.escapeToken)];
+    else {
+      const h = heredocScript(inst.command.command, inst.heredocs);
+      argv = [...(cfg.Shell?.length ? cfg.Shell : DEFAULT_SHELL), h.command];
+      script = h.file;
+    }
     const mounts = inst.mountSpecs.map((spec) => parseMount(spec, (w) => processWord(w, this.lookup(state), { escapeToken: this.build.escapeToken })));
     // Build args in scope reach the command as environment, and the history says which (docker's `|N a=b` prefix).
     const argEnv = [...state.args].filter(([k]) => !(cfg.Env ?? []).some((e) => e.startsWith(`${k}=`))).map(([k, v]) => `${k}=${v}`);
     const shown = argEnv.filter((e) => !PREDEFINED_ARGS.includes(e.split('=')[0]!));
     const createdBy = `${shown.length ? `|${shown.length} ${shown.join(' ')} ` : ''}${inst.command.form === 'exec' ? argv.join(' ') : argv.join(' ')}`;
-    const prepared = await this.prepareMounts(mounts);
+    const prepared = await this.prepareMounts(mounts, script);
     let id: string;
     try {
-      const key = this.key(state, `run\n${createdBy}\n${inst.network}\n${JSON.stringify(mounts)}\n${prepared.digest}`);
+      const key = this.key(state, `run\n${createdBy}\n${inst.network}\n${JSON.stringify(mounts)}\n${prepared.digest}\n${script?.content ?? ''}`);
       const hit = this.cached(state, key);
       if (hit) return { ...hit, config: await this.deps.images.config(hit.image!) };
       if (!state.image) throw new BuildError('failed to run the command: the stage has no filesystem (FROM scratch without files)');
@@ -525,9 +530,10 @@ class BuildRun {
    * RUN --mount: cache directories that outlive the build (per id), binds of
    * the context or of another stage or image (read-only unless rw, and then
    * a scratch copy whose changes are dropped), tmpfs. The digest covers the
-   * bound content, so the step re-runs when it changes.
+   * bound content, so the step re-runs when it changes. A shebang heredoc
+   * script is bound read-only at /dev/pipes.
    */
-  private async prepareMounts(mounts: Mount[]): Promise<{ mounts: object[]; digest: string; release: () => Promise<void> }> {
+  private async prepareMounts(mounts: Mount[], script?: { name: string; content: string }): Promise<{ mounts: object[]; digest: string; release: () => Promise<void> }> {
     const out: object[] = [];
     const releases: Array<() => Promise<void>> = [];
     const digest = createHash('sha256');
@@ -535,6 +541,12 @@ class BuildRun {
       for (const r of releases.reverse()) await r().catch(() => undefined);
     };
     try {
+      if (script) {
+        const file = join(this.deps.tmp, `heredoc-${randomBytes(8).toString('hex')}`);
+        await fs.writeFile(file, script.content, { mode: 0o755 });
+        releases.push(() => fs.rm(file, { force: true }));
+        out.push({ Type: 'bind', Source: file, Target: `/dev/pipes/${script.name}`, ReadOnly: true });
+      }
       for (const m of mounts) {
         const target = m.target ? (posix.isAbsolute(m.target) ? m.target : `/${m.target}`) : undefined;
         if (!target) throw new BuildError('mount target is required');
@@ -897,18 +909,24 @@ async function glob(root: string, pattern: string): Promise<string[]> {
 
 /**
  * The shell command of a RUN with heredocs. `RUN <<EOF` alone runs the body
- * as the script; otherwise the heredocs stay part of the command, each body
- * followed by its terminator, as a shell reads them. Bodies of unquoted
- * delimiters get the build's variables.
+ * as the script, or, when it starts with `#!`, as an executable file mounted
+ * at /dev/pipes/<name> so its interpreter runs it (BuildKit's place for it).
+ * Otherwise the heredocs stay part of the command, each body followed by its
+ * terminator, as a shell reads them. The shell expands the bodies, not the
+ * builder: `$HOME` in a script is the container's.
  */
-function heredocScript(command: string, heredocs: Heredoc[], env: (name: string) => string | undefined, escapeToken: string): string {
-  if (!heredocs.length) return command;
-  const body = (h: Heredoc) => (h.expand ? processWord(h.content, env, { escapeToken, rawQuotes: true, rawEscapes: true }) : h.content);
+function heredocScript(command: string, heredocs: Heredoc[]): { command: string; file?: { name: string; content: string } } {
+  if (!heredocs.length) return { command };
   const only = heredocs.length === 1 && /^\s*<<-?\s*["']?[A-Za-z0-9_]+["']?\s*$/.test(command);
-  if (only) return body(heredocs[0]!);
+  if (only) {
+    const h = heredocs[0]!;
+    const content = h.chomp ? chompHeredoc(h.content) : h.content;
+    if (!content.startsWith('#!')) return { command: content };
+    return { command: `/dev/pipes/${h.name}`, file: { name: h.name, content } };
+  }
   let out = command;
-  for (const h of heredocs) out += `\n${body(h)}${h.name}`;
-  return out;
+  for (const h of heredocs) out += `\n${h.content}${h.name}`;
+  return { command: out };
 }
 
 /**

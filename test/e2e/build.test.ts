@@ -1,7 +1,8 @@
 /** The real docker CLI (classic builder, DOCKER_BUILDKIT=0) builds Dockerfiles on berthd. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { berth, cleanup, docker, startDaemon, type Daemon } from '../helpers/daemon.js';
@@ -135,5 +136,61 @@ describe('docker CLI against berthd: build', () => {
     const ps = docker(d, ['ps', '-aq']).stdout.trim();
     assert.equal(ps, '', 'with --force-rm no build container is left behind');
     rmSync(dir, { recursive: true, force: true });
+  });
+  test('RUN --mount cache/bind/tmpfs, RUN heredocs (plain, shebang, inline), ADD from a URL and a local tar, COPY --chown/--chmod', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-build-'));
+    write(dir, { 'pkg/p.txt': 'packed\n', 's.txt': 'secret\n', 'www/files/remote.txt': 'from the web\n' });
+    chmodSync(join(dir, 's.txt'), 0o600);
+    assert.equal(spawnSync('tar', ['czf', join(dir, 'pkg.tar.gz'), '-C', dir, 'pkg']).status, 0);
+    // The file server runs in its own process: docker() blocks this event loop.
+    const server: ChildProcess = spawn(process.execPath, ['-e', `
+      const http = require('node:http'); const fs = require('node:fs'); const path = require('node:path');
+      const s = http.createServer((req, res) => { try { res.end(fs.readFileSync(path.join(${JSON.stringify(join(dir, 'www'))}, req.url))); } catch { res.statusCode = 404; res.end(); } });
+      s.listen(0, '127.0.0.1', () => console.log(s.address().port));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<string>((resolve) => server.stdout!.once('data', (b: Buffer) => resolve(b.toString().trim())));
+      write(dir, {
+        'Dockerfile': `FROM busybox
+RUN --mount=type=cache,target=/cache n=$(cat /cache/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > /cache/count; echo $n > /count
+RUN --mount=type=bind,source=pkg,target=/src cat /src/p.txt > /bound
+RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && mount | grep -c ' /scratch ' > /tmpfs
+RUN <<EOF
+echo heredoc $HOME > /hd
+EOF
+RUN <<EOF
+#!/bin/awk -f
+BEGIN { print "awk ran" > "/awk" }
+EOF
+RUN cat > /two <<A && cat >> /two <<'B'
+one $HOME
+A
+two $HOME
+B
+ADD http://127.0.0.1:${port}/files/remote.txt /web/
+ADD pkg.tar.gz /unpacked/
+COPY --chown=1000:1000 --chmod=640 s.txt /s1
+COPY s.txt /s2
+RUN stat -c '%u:%g %a' /s1 /s2 > /st && ls /scratch | wc -l > /scratchleft
+`,
+      });
+      const r = docker(d, ['build', '-t', 'features', dir]);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const out = docker(d, ['run', '--rm', 'features', 'cat', '/count', '/bound', '/tmpfs', '/hd', '/awk', '/two', '/web/remote.txt', '/unpacked/pkg/p.txt', '/st', '/scratchleft']);
+      assert.equal(out.stdout, '1\npacked\n1\nheredoc /root\nawk ran\none /root\ntwo $HOME\nfrom the web\npacked\n1000:1000 640\n0:0 600\n0\n', out.stderr);
+      // The cache mount outlives the build: a rebuild without the step cache counts on.
+      assert.equal(docker(d, ['build', '--no-cache', '-t', 'features2', dir]).code, 0);
+      assert.equal(docker(d, ['run', '--rm', 'features2', 'cat', '/count']).stdout, '2\n');
+      // A changed bound file re-runs the step that mounts it.
+      write(dir, { 'pkg/p.txt': 'repacked\n' });
+      const again = docker(d, ['build', '-t', 'features3', dir]);
+      const lines = again.stdout.split('\n');
+      const bindStep = lines.findIndex((l) => l.includes('--mount=type=bind'));
+      assert.equal(lines[bindStep - 2], ' ---> Using cache');
+      assert.notEqual(lines[bindStep + 1], ' ---> Using cache');
+      assert.equal(docker(d, ['run', '--rm', 'features3', 'cat', '/bound']).stdout, 'repacked\n');
+    } finally {
+      server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
