@@ -21,13 +21,16 @@ import { parseDockerfile, type Build, type CommandLine, type Instruction, type S
 import { parseMount, type Mount } from '../build/mounts.js';
 import { chompHeredoc, type Heredoc } from '../build/parser.js';
 import { envLookup, expandWords, processWord } from '../build/shell.js';
-import { ingestLayer } from '../distribution/layers.js';
+import { ingestLayer, unpackStoredLayer } from '../distribution/layers.js';
 import type { Digest } from '../lib/digest.js';
 import { BerthError, invalidArgument, notFound } from '../lib/errors.js';
 import { resolveInRoot } from '../lib/fsutil.js';
+import { goQuote, sprintf } from '../lib/gofmt.js';
+import { goDurationString } from '../lib/units.js';
 import type { RWLock } from '../lib/lock.js';
 import { chainId } from '../oci/chain.js';
-import { mergeEnv, type ContainerDefaults, type ImageConfig } from '../oci/image.js';
+import { mergeEnv, type ContainerDefaults, type ImageConfig, type Manifest } from '../oci/image.js';
+import { formatPlatform, matchPlatform, parsePlatform, type Platform } from '../oci/platform.js';
 import { fullString, parseRepoTag } from '../oci/reference.js';
 import { resolveUser } from '../runtime/user.js';
 import { applyLayer } from '../store/layer/apply.js';
@@ -35,6 +38,7 @@ import { diffTar } from '../store/layer/diff.js';
 import type { DB } from '../store/db.js';
 import type { ContainerService } from './containers.js';
 import type { Events } from './events.js';
+import { loadSources, matchSource, type CacheSource } from './cachefrom.js';
 import type { ImageService } from './images.js';
 import { writeImage } from './imagewrite.js';
 
@@ -51,6 +55,8 @@ export interface BuildDeps {
   tmp: string;
   /** Where RUN --mount=type=cache directories live (`<data-root>/buildcache`). */
   cacheMounts: string;
+  /** Fetches a base image from its registry; absent when this daemon cannot pull. */
+  pull?: (ref: string, platform: Platform | undefined, progress: (m: BuildMessage) => void) => Promise<void>;
 }
 
 export interface BuildOptions {
@@ -66,11 +72,21 @@ export interface BuildOptions {
   labels: Record<string, string>;
   networkMode?: string;
   quiet: boolean;
+  /** Pull every base image first, even those present. */
+  pull: boolean;
+  /** Images whose history serves as cache (`--cache-from`). */
+  cacheFrom: string[];
+  /** The platform to build for (`--platform`); FROM --platform overrides it per stage. */
+  platform?: string;
 }
 
 /** One message of docker's legacy build stream. */
 export interface BuildMessage {
   stream?: string;
+  /** Pull progress of a base image, as the pull stream has it. */
+  status?: string;
+  id?: string;
+  progressDetail?: { current?: number; total?: number };
   aux?: { ID: string };
   error?: string;
   errorDetail?: { code?: number; message: string };
@@ -209,6 +225,7 @@ class BuildRun {
   private readonly done = new Set<number>();
   private readonly metaArgs = new Map<string, string>();
   private readonly usedArgs = new Set<string>();
+  private sources: CacheSource[] = [];
 
   constructor(
     private readonly deps: BuildDeps,
@@ -235,8 +252,12 @@ class BuildRun {
   }
 
   private out(text: string, stage = this.current.getStore()): void {
+    this.send({ stream: text }, stage);
+  }
+
+  /** A message in its stage's place in the stream. */
+  private send(msg: BuildMessage, stage = this.current.getStore()): void {
     if (this.opts.quiet) return;
-    const msg = { stream: text };
     if (stage === undefined || stage === this.order[this.live]) this.emit(msg);
     else (this.held.get(stage) ?? this.held.set(stage, []).get(stage)!).push(msg);
   }
@@ -289,6 +310,7 @@ class BuildRun {
       target = t;
     }
     this.order = this.needed(target);
+    if (this.opts.cacheFrom.length) this.sources = await loadSources(this.deps.images, this.deps.content, this.opts.cacheFrom);
     // Every stage needed starts now: those that do not wait for each other run at the same time.
     const all = this.order.map((i) => this.stage(i));
     const result = await this.stage(target.index);
@@ -335,14 +357,10 @@ class BuildRun {
       state = { image: r.image, config: structuredClone(r.config), args: new Map() };
       if (r.image) this.out(` ---> ${short(r.image)}\n`);
     } else {
-      let record;
-      try {
-        record = this.deps.images.resolve(imageRef);
-      } catch {
-        throw new BuildError(`pull access denied for ${imageRef.split(':')[0]}, repository does not exist or may require 'docker login'`);
-      }
-      state = { image: record.id, config: structuredClone(await this.deps.images.config(record.id)), args: new Map() };
-      this.out(` ---> ${short(record.id)}\n`);
+      const platform = s.from.platform ? processWord(s.from.platform, envLookup(Object.fromEntries(this.metaArgs)), { escapeToken }) : this.opts.platform;
+      const id = await this.baseImage(imageRef, platform);
+      state = { image: id, config: structuredClone(await this.deps.images.config(id)), args: new Map() };
+      this.out(` ---> ${short(id)}\n`);
       for (const trigger of state.config.config?.OnBuild ?? []) {
         // ONBUILD triggers of the base run first, as their own steps.
         const inst = parseDockerfile(`FROM scratch\n${trigger}\n`).stages[0]!.instructions[0]!;
@@ -356,6 +374,40 @@ class BuildRun {
       state = await this.commitConfig(state, { ...state.config.config, Labels: { ...(state.config.config?.Labels ?? {}), ...this.opts.labels } }, '', true);
     }
     return { image: state.image, config: state.config };
+  }
+
+  /**
+   * A FROM image: pulled first with --pull, pulled when missing, and checked
+   * against the platform asked for.
+   */
+  private async baseImage(ref: string, platformSpec: string | undefined): Promise<Digest> {
+    const want = platformSpec ? parsePlatform(platformSpec) : undefined;
+    const denied = () => new BuildError(`pull access denied for ${ref.split(':')[0]}, repository does not exist or may require 'docker login'`);
+    const pull = async () => {
+      if (!this.deps.pull) throw denied();
+      await this.deps.pull(ref, want, (m) => this.send(m));
+    };
+    if (this.opts.pull) await pull();
+    let record;
+    try {
+      record = this.deps.images.resolve(ref);
+    } catch {
+      if (this.opts.pull) throw denied();
+      await pull();
+      try {
+        record = this.deps.images.resolve(ref);
+      } catch {
+        throw denied();
+      }
+    }
+    if (want) {
+      const cfg = await this.deps.images.config(record.id);
+      const have: Platform = { os: cfg.os, architecture: cfg.architecture, ...(cfg.variant ? { variant: cfg.variant } : {}) };
+      if (!matchPlatform(want, have)) {
+        throw new BuildError(`image with reference ${ref} was found but does not match the specified platform: wanted ${formatPlatform(want)}, actual: ${formatPlatform(have)}`);
+      }
+    }
+    return record.id;
   }
 
   /** Variables visible to a step: the image's ENV, then the stage's ARGs (ENV wins, as in docker). */
@@ -400,17 +452,17 @@ class BuildRun {
       }
       case 'cmd':
         cfg.Cmd = this.commandArgs(inst.command, cfg);
-        return this.commitConfig(state, cfg, nop(` CMD ${JSON.stringify(cfg.Cmd)}`));
+        return this.commitConfig(state, cfg, nop(` CMD ${sprintf('%q', [cfg.Cmd])}`));
       case 'entrypoint':
         cfg.Entrypoint = this.commandArgs(inst.command, cfg);
         if (!this.cmdSetInStage(s, inst)) cfg.Cmd = null;
-        return this.commitConfig(state, cfg, nop(` ENTRYPOINT ${JSON.stringify(cfg.Entrypoint)}`));
+        return this.commitConfig(state, cfg, nop(` ENTRYPOINT ${sprintf('%q', [cfg.Entrypoint])}`));
       case 'stopsignal':
         cfg.StopSignal = inst.signal;
         return this.commitConfig(state, cfg, nop(` STOPSIGNAL ${inst.signal}`));
       case 'shell':
         cfg.Shell = inst.shell;
-        return this.commitConfig(state, cfg, nop(` SHELL ${JSON.stringify(inst.shell)}`));
+        return this.commitConfig(state, cfg, nop(` SHELL ${sprintf('%v', [inst.shell])}`));
       case 'onbuild':
         cfg.OnBuild = [...(cfg.OnBuild ?? []), inst.expression];
         return this.commitConfig(state, cfg, nop(` ONBUILD ${inst.expression}`));
@@ -422,7 +474,10 @@ class BuildRun {
         if (inst.startInterval) hc['StartInterval'] = inst.startInterval;
         if (inst.retries) hc['Retries'] = inst.retries;
         cfg.Healthcheck = hc as ContainerDefaults['Healthcheck'];
-        return this.commitConfig(state, cfg, nop(` HEALTHCHECK &{${JSON.stringify(inst.test)}}`));
+        // Docker records the config struct as Go's %q prints it.
+        const d = (ns?: number) => goQuote(goDurationString((ns ?? 0) / 1e6));
+        const shown = `&{${sprintf('%q', [inst.test])} ${d(inst.interval)} ${d(inst.timeout)} ${d(inst.startPeriod)} ${d(inst.startInterval)} ${goQuote(String.fromCodePoint(inst.retries ?? 0), "'")}}`;
+        return this.commitConfig(state, cfg, nop(` HEALTHCHECK ${shown}`));
       }
       case 'arg': {
         const args = new Map(state.args);
@@ -460,12 +515,39 @@ class BuildRun {
     return createHash('sha256').update(`${state.image ?? 'scratch'}\n${JSON.stringify(state.config.config ?? {})}\n${what}`).digest('hex');
   }
 
-  private cached(state: StepState, key: string): StepState | undefined {
+  /**
+   * The step's image from the cache: the local step cache first, then the
+   * --cache-from images (a match is kept in the local cache too).
+   */
+  private async cached(state: StepState, key: string, step?: { createdBy: string; config: ContainerDefaults }): Promise<StepState | undefined> {
     if (this.opts.noCache) return undefined;
-    const hit = this.service.cacheGet(key);
+    let hit = this.service.cacheGet(key);
+    if (!hit && step && this.sources.length) {
+      hit = await this.fromSource(state, step);
+      if (hit) this.service.cachePut(key, hit);
+    }
     if (!hit) return undefined;
     this.out(` ---> Using cache\n ---> ${short(hit)}\n`);
     return { ...state, image: hit, config: state.config };
+  }
+
+  /** A step's image made from a --cache-from source's history entry and layer. */
+  private async fromSource(state: StepState, step: { createdBy: string; config: ContainerDefaults }): Promise<Digest | undefined> {
+    const m = matchSource(this.sources, state.config, step.createdBy);
+    if (!m) return undefined;
+    if (m.whole) return m.source.id;
+    const entry = m.source.config.history![m.index]!;
+    const config: ImageConfig = {
+      architecture: m.source.config.architecture,
+      os: m.source.config.os,
+      ...(m.source.config.author ? { author: m.source.config.author } : {}),
+      config: step.config,
+      ...(entry.created ? { created: entry.created } : {}),
+      rootfs: { type: 'layers', diff_ids: [...(state.config.rootfs?.diff_ids ?? []), ...(m.layer ? [m.layer.diffId] : [])] },
+      history: [...(state.config.history ?? []), entry],
+    };
+    const d = m.layer?.descriptor;
+    return writeImage(this.deps, { parent: state.image, config, ...(d ? { layer: { digest: d.digest, size: d.size, mediaType: d.mediaType } } : {}) });
   }
 
   private async finish(state: StepState, key: string, image: Digest, config: ImageConfig): Promise<StepState> {
@@ -477,7 +559,7 @@ class BuildRun {
   /** A step that changes only the config: a new image with the same layers and an empty-layer history entry. */
   private async commitConfig(state: StepState, cfg: ContainerDefaults, createdBy: string, quietStep = false, extra: { author?: string } = {}): Promise<StepState> {
     const key = this.key(state, `config\n${JSON.stringify(cfg)}\n${createdBy}`);
-    const hit = quietStep ? undefined : this.cached(state, key);
+    const hit = quietStep ? undefined : await this.cached(state, key, { createdBy, config: cfg });
     if (hit) return { ...hit, config: await this.deps.images.config(hit.image!) };
     const config: ImageConfig = {
       ...state.config,
@@ -512,7 +594,7 @@ class BuildRun {
     let id: string;
     try {
       const key = this.key(state, `run\n${createdBy}\n${inst.network}\n${JSON.stringify(mounts)}\n${prepared.digest}\n${script?.content ?? ''}`);
-      const hit = this.cached(state, key);
+      const hit = await this.cached(state, key, { createdBy, config: cfg });
       if (hit) return { ...hit, config: await this.deps.images.config(hit.image!) };
       if (!state.image) throw new BuildError('failed to run the command: the stage has no filesystem (FROM scratch without files)');
       const created = await this.deps.containers.create({
@@ -627,11 +709,12 @@ class BuildRun {
   }
 
   /** The writable layer of a container or scratch snapshot becomes the next layer of the image. */
-  private async commitRw(rwId: string, state: StepState, config: ImageConfig): Promise<Digest> {
+  private async commitRw(rwId: string, state: StepState, config: ImageConfig, onto?: Digest | null): Promise<Digest> {
     const rw = this.deps.snapshots.getRw(rwId);
     if (!rw) throw notFound(`no writable layer for ${rwId}`);
     return this.deps.lock.shared(async () => {
-      const { blob, layer } = await ingestLayer(this.deps, diffTar(rw.upper), { parent: rw.parent });
+      // A --link layer is made on nothing and extracted onto the stage's layers.
+      const { blob, layer } = await ingestLayer(this.deps, diffTar(rw.upper), { parent: onto === undefined ? rw.parent : onto });
       config.rootfs = { type: 'layers', diff_ids: [...(state.config.rootfs?.diff_ids ?? []), layer.diffId] };
       return writeImage(this.deps, { parent: state.image, config, layer: { digest: blob.digest, size: blob.size } });
     });
@@ -683,24 +766,38 @@ class BuildRun {
       const dest = posix.isAbsolute(inst.dest) ? inst.dest : posix.join(cfg.WorkingDir || '/', inst.dest);
       const what = `${inst.kind}\n${inputs.digest('hex')}\n${dest}\n${inst.chown ?? ''}\n${inst.chmod ?? ''}`;
       const key = this.key(state, what);
-      const hit = this.cached(state, key);
+      const createdBy = `/bin/sh -c #(nop) ${inst.kind.toUpperCase()} ${inst.link ? '--link ' : ''}file:${createHash('sha256').update(what).digest('hex')} in ${dest} `;
+      const hit = await this.cached(state, key, { createdBy, config: cfg });
       if (hit) return { ...hit, config: await this.deps.images.config(hit.image!) };
-      const createdBy = `/bin/sh -c #(nop) ${inst.kind.toUpperCase()} file:${createHash('sha256').update(what).digest('hex')} in ${dest} `;
-      const rwId = `build-${randomBytes(16).toString('hex')}`;
-      await this.deps.snapshots.createRw(rwId, state.image ? chainId(state.config.rootfs?.diff_ids ?? []) : null);
-      try {
-        const root = await this.deps.snapshots.mountRw(rwId);
-        try {
-          await this.place(root, files, inst, dest, inst.sources.length > 1 || inst.dest.endsWith('/'));
-        } finally {
-          await this.deps.snapshots.unmountRw(rwId);
-        }
+      const history = () => [...(state.config.history ?? []), { created: new Date().toISOString(), created_by: createdBy }];
+      // --link: the layer does not depend on what is below it, so one made on another base is reused as it is.
+      const linkKey = inst.link ? createHash('sha256').update(`link\n${what}`).digest('hex') : undefined;
+      const linked = linkKey && !this.opts.noCache ? await this.linkedLayer(linkKey) : undefined;
+      if (linked) {
+        const layer = await unpackStoredLayer(this.deps, linked.descriptor.digest, state.image ? chainId(state.config.rootfs?.diff_ids ?? []) : null, linked.diffId);
         const config: ImageConfig = {
           ...state.config,
           created: new Date().toISOString(),
-          history: [...(state.config.history ?? []), { created: new Date().toISOString(), created_by: createdBy }],
+          rootfs: { type: 'layers', diff_ids: [...(state.config.rootfs?.diff_ids ?? []), layer.layer.diffId] },
+          history: history(),
         };
-        const image = await this.commitRw(rwId, state, config);
+        this.out(' ---> Using cache\n');
+        const image = await writeImage(this.deps, { parent: state.image, config, layer: { digest: linked.descriptor.digest, size: linked.descriptor.size, mediaType: linked.descriptor.mediaType } });
+        return await this.finish(state, key, image, config);
+      }
+      const rwId = `build-${randomBytes(16).toString('hex')}`;
+      const below = state.image ? chainId(state.config.rootfs?.diff_ids ?? []) : null;
+      await this.deps.snapshots.createRw(rwId, inst.link ? null : below);
+      try {
+        const root = await this.deps.snapshots.mountRw(rwId);
+        try {
+          await this.place(root, files, inst, dest, inst.sources.length > 1 || inst.dest.endsWith('/'), inst.link ? state.image : undefined);
+        } finally {
+          await this.deps.snapshots.unmountRw(rwId);
+        }
+        const config: ImageConfig = { ...state.config, created: new Date().toISOString(), history: history() };
+        const image = await this.commitRw(rwId, state, config, below);
+        if (linkKey) this.service.cachePut(linkKey, image);
         return await this.finish(state, key, image, config);
       } finally {
         await this.deps.snapshots.removeRw(rwId).catch(() => undefined);
@@ -708,6 +805,19 @@ class BuildRun {
     } finally {
       await release?.();
     }
+  }
+
+  /** The layer a --link step made before, on whatever base: its blob and diff ID. */
+  private async linkedLayer(linkKey: string): Promise<{ diffId: Digest; descriptor: Manifest['layers'][number] } | undefined> {
+    const image = this.service.cacheGet(linkKey);
+    const record = image ? this.deps.imageStore.get(image) : undefined;
+    if (!image || !record) return undefined;
+    const cfg = await this.deps.images.config(image);
+    const manifest = JSON.parse((await this.deps.content.read(record.manifest.digest)).toString('utf8')) as Manifest;
+    const diffId = cfg.rootfs?.diff_ids?.at(-1);
+    const descriptor = manifest.layers?.at(-1);
+    if (!diffId || !descriptor || !(await this.deps.content.info(descriptor.digest).catch(() => undefined))) return undefined;
+    return { diffId, descriptor };
   }
 
   /** An image's filesystem, read-only use: a writable layer on its chain, mounted, removed after. */
@@ -746,8 +856,17 @@ class BuildRun {
     return out;
   }
 
-  private async place(root: string, files: SourceFile[], inst: Extract<Instruction, { kind: 'copy' | 'add' }>, dest: string, destIsDir: boolean): Promise<void> {
-    const owner = inst.chown ? await this.owner(root, inst.chown) : { uid: 0, gid: 0 };
+  /** Writes the sources at dest; user and group names resolve in `namesFrom` when given (a --link layer starts empty). */
+  private async place(root: string, files: SourceFile[], inst: Extract<Instruction, { kind: 'copy' | 'add' }>, dest: string, destIsDir: boolean, namesFrom?: Digest | null): Promise<void> {
+    let owner = { uid: 0, gid: 0 };
+    if (inst.chown && namesFrom) {
+      const base = await this.mountImage(namesFrom);
+      try {
+        owner = await this.owner(base.root, inst.chown);
+      } finally {
+        await base.release();
+      }
+    } else if (inst.chown) owner = await this.owner(root, inst.chown);
     const mode = inst.chmod ? parseInt(inst.chmod, 8) : undefined;
     if (inst.chmod && (mode === undefined || Number.isNaN(mode) || mode > 0o7777)) throw new BuildError(`invalid chmod parameter: ${inst.chmod}`);
     const target = async (p: string) => {

@@ -16,11 +16,11 @@ export interface ImageWriteDeps {
 
 export async function writeImage(
   deps: ImageWriteDeps,
-  opts: { parent: Digest | null; config: ImageConfig; layer?: { digest: Digest; size: number }; names?: string[] },
+  opts: { parent: Digest | null; config: ImageConfig; layer?: { digest: Digest; size: number; mediaType?: string }; names?: string[] },
 ): Promise<Digest> {
   const cfg = await deps.content.put(JSON.stringify(opts.config));
   const layers = opts.parent ? await layersOf(deps, opts.parent) : [];
-  if (opts.layer) layers.push({ mediaType: OCI_LAYER, digest: opts.layer.digest, size: opts.layer.size });
+  if (opts.layer) layers.push({ mediaType: opts.layer.mediaType ?? OCI_LAYER, digest: opts.layer.digest, size: opts.layer.size });
   const manifest: Manifest = { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: OCI_CONFIG, digest: cfg.digest, size: cfg.size }, layers };
   const m = await deps.content.put(JSON.stringify(manifest));
   const existing = deps.imageStore.get(cfg.digest);

@@ -193,4 +193,45 @@ RUN stat -c '%u:%g %a' /s1 /s2 > /st && ls /scratch | wc -l > /scratchleft
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  test('--cache-from restores steps from an image whose cache is gone; COPY --link reuses its layer on a new base; --platform is checked', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-build-'));
+    try {
+      write(dir, { 'f': 'v1\n', 'Dockerfile': 'FROM busybox\nENV A=1\nCOPY f /f\nRUN cat /f > /b\nCMD ["cat", "/b"]\n' });
+      const first = docker(d, ['build', '-q', '-t', 'cf:1', dir]).stdout.trim();
+      const saved = join(dir, 'cf.tar');
+      assert.equal(docker(d, ['save', '-o', saved, 'cf:1']).code, 0);
+      assert.equal(docker(d, ['rmi', 'cf:1']).code, 0);
+      assert.equal(docker(d, ['builder', 'prune', '-af']).code, 0);
+      assert.equal(docker(d, ['load', '-i', saved]).code, 0);
+      const without = docker(d, ['build', '--no-cache', '-q', dir]).stdout.trim();
+      assert.notEqual(without, first, 'a fresh build makes new images');
+      assert.equal(docker(d, ['builder', 'prune', '-af']).code, 0);
+      const withSource = docker(d, ['build', '--cache-from', 'cf:1', '-t', 'cf:2', dir]);
+      assert.equal(withSource.code, 0, withSource.stderr);
+      assert.equal(withSource.stdout.split('\n').filter((l) => l === ' ---> Using cache').length, 4, withSource.stdout);
+      assert.equal(docker(d, ['inspect', '-f', '{{.Id}}', 'cf:2']).stdout.trim(), first);
+      assert.equal(docker(d, ['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'cf:2']).stdout.split('\n')[0], '/bin/sh -c #(nop)  CMD ["cat" "/b"]');
+
+      write(dir, { 'Dockerfile': 'FROM busybox\nARG X=1\nRUN echo $X > /x\nCOPY --link --chown=nobody f /d/f\n' });
+      assert.equal(docker(d, ['build', '-t', 'lk:1', dir]).code, 0);
+      const rebased = docker(d, ['build', '--build-arg', 'X=2', '-t', 'lk:2', dir]);
+      const lines = rebased.stdout.split('\n');
+      const runStep = lines.findIndex((l) => l.includes(': RUN echo'));
+      assert.notEqual(lines[runStep + 1], ' ---> Using cache', 'the new build arg re-runs the RUN');
+      const linkStep = lines.findIndex((l) => l.includes(': COPY --link'));
+      assert.equal(lines[linkStep + 1], ' ---> Using cache', 'the linked layer is reused on the new base');
+      assert.equal(docker(d, ['run', '--rm', 'lk:2', 'sh', '-c', 'cat /x /d/f; stat -c %u /d/f']).stdout, '2\nv1\n65534\n');
+      const l1 = JSON.parse(docker(d, ['inspect', '-f', '{{json .RootFS.Layers}}', 'lk:1']).stdout) as string[];
+      const l2 = JSON.parse(docker(d, ['inspect', '-f', '{{json .RootFS.Layers}}', 'lk:2']).stdout) as string[];
+      assert.equal(l1.at(-1), l2.at(-1));
+      assert.notEqual(l1.at(-2), l2.at(-2));
+
+      const arm = docker(d, ['build', '-'], 'FROM --platform=linux/arm64 busybox\nRUN true\n');
+      assert.equal(arm.code, 1);
+      assert.match(arm.stderr, /image with reference busybox was found but does not match the specified platform: wanted linux\/arm64(\/v8)?, actual: linux\/amd64/);
+      assert.equal(docker(d, ['build', '--platform', 'linux/amd64', '-q', '-'], 'FROM busybox\nRUN true\n').code, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

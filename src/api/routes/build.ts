@@ -4,6 +4,7 @@ import { createGunzip } from 'node:zlib';
 import type { Engine } from '../../engine/engine.js';
 import { BuildError } from '../../engine/build.js';
 import { invalidArgument } from '../../lib/errors.js';
+import { parsePlatform } from '../../oci/platform.js';
 import type { Ctx } from '../context.js';
 import { JsonStream } from '../jsonstream.js';
 import type { Router } from '../router.js';
@@ -56,9 +57,13 @@ async function build(engine: Engine, ctx: Ctx): Promise<void> {
       forceRemove: ctx.bool('forcerm'),
       labels: jsonParam<Record<string, string>>(ctx, 'labels', {}),
       quiet: ctx.bool('q'),
+      pull: ctx.bool('pull'),
+      cacheFrom: jsonParam<string[]>(ctx, 'cachefrom', []),
+      ...(ctx.opt('platform') ? { platform: ctx.opt('platform')! } : {}),
       ...(ctx.opt('target') ? { target: ctx.opt('target')! } : {}),
       ...(ctx.opt('networkmode') ? { networkMode: ctx.opt('networkmode')! } : {}),
     };
+    if (opts.platform) parsePlatform(opts.platform);
     const id = await engine.build.build(contextStream(ctx.req), opts, (m) => out.write(m));
     if (opts.quiet) out.write({ stream: `${id}\n` });
   } catch (err) {
