@@ -57,4 +57,13 @@ export interface Snapshotter {
   unmountRw(id: string): Promise<void>;
   /** Unmounts and deletes a writable layer. */
   removeRw(id: string): Promise<void>;
+  /**
+   * Makes an unmounted writable layer's upper directory the committed layer
+   * `diffId` on its parent, by moving it, not copying it: the caller has
+   * already made the layer's tar from that directory and removes the
+   * writable layer afterwards. When the chain exists already it is returned
+   * and the upper directory stays where it is. `size` is the sum of its
+   * regular files' sizes, `tarSize` the length of its tar.
+   */
+  commitRw(id: string, diffId: Digest, size: number, tarSize: number): Promise<Layer>;
 }

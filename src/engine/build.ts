@@ -10,9 +10,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs, type Stats } from 'node:fs';
+import { createWriteStream, promises as fs } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { ContentStore } from '../core/content.js';
 import type { ImageMetadata } from '../core/images.js';
 import type { Snapshotter } from '../core/snapshots.js';
@@ -38,6 +39,7 @@ import { diffTar } from '../store/layer/diff.js';
 import type { DB } from '../store/db.js';
 import type { ContainerService } from './containers.js';
 import type { Events } from './events.js';
+import { glob, HostTree, TarTree, type SourceEntry, type SourceTree } from './buildsource.js';
 import { loadSources, matchSource, type CacheSource } from './cachefrom.js';
 import type { ImageService } from './images.js';
 import { writeImage } from './imagewrite.js';
@@ -116,10 +118,12 @@ interface StageResult {
   config: ImageConfig;
 }
 
-/** A COPY/ADD source: its path in the source root, where it is on the host, a digest of its content. */
+/** A COPY/ADD source: the path it was named by, the tree it is in and its path there, a digest of its content. */
 interface SourceFile {
   rel: string;
-  source: string;
+  tree: SourceTree;
+  /** The canonical path in the tree. */
+  path: string;
   digest: string;
   /** Fetched from a URL (ADD): never unpacked. */
   remote?: boolean;
@@ -139,21 +143,23 @@ export class BuildService {
   }
 
   async build(context: Readable, opts: BuildOptions, emit: (m: BuildMessage) => void): Promise<Digest> {
-    const dir = join(this.deps.tmp, `build-${randomBytes(8).toString('hex')}`);
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const spool = join(this.deps.tmp, `build-${randomBytes(8).toString('hex')}`);
+    let tree: TarTree | undefined;
     try {
-      await applyLayer(context, dir);
-      const dockerfilePath = await resolveInRoot(dir, opts.dockerfile || 'Dockerfile');
-      const text = dockerfilePath ? await fs.readFile(dockerfilePath, 'utf8').catch(() => undefined) : undefined;
-      if (text === undefined) throw new BuildError(`Cannot locate specified Dockerfile: ${opts.dockerfile || 'Dockerfile'}`);
-      await this.applyIgnore(dir, opts.dockerfile || 'Dockerfile');
+      tree = await TarTree.load(context, spool, this.deps.tmp);
+      const dockerfile = opts.dockerfile || 'Dockerfile';
+      const at = await tree.resolve(dockerfile);
+      const entry = at === undefined ? undefined : await tree.entry(at);
+      if (at === undefined || entry?.kind !== 'file') throw new BuildError(`Cannot locate specified Dockerfile: ${dockerfile}`);
+      const text = (await tree.head(at, entry.size)).toString('utf8');
+      await applyIgnore(tree);
       const build = parseDockerfile(text);
       const names = opts.tags.map((t) => {
         const ref = parseRepoTag(t, '');
         if (!ref) throw invalidArgument(`invalid reference format: ${t}`);
         return fullString(ref);
       });
-      const run = new BuildRun(this.deps, this, build, dir, opts, emit);
+      const run = new BuildRun(this.deps, this, build, tree, opts, emit);
       const result = await run.execute();
       if (!result.image) throw new BuildError('No image was generated. Is your Dockerfile empty?');
       names.forEach((name, i) => {
@@ -162,26 +168,9 @@ export class BuildService {
       });
       return result.image;
     } finally {
-      await fs.rm(dir, { recursive: true, force: true });
+      await tree?.close();
+      await fs.rm(spool, { force: true });
     }
-  }
-
-  /** The context's files that .dockerignore leaves out are deleted (the Dockerfile stays for the build). */
-  private async applyIgnore(dir: string, dockerfile: string): Promise<void> {
-    const text = await fs.readFile(join(dir, '.dockerignore'), 'utf8').catch(() => undefined);
-    if (text === undefined) return;
-    const patterns = parseDockerignore(text);
-    const walk = async (rel: string): Promise<void> => {
-      for (const e of await fs.readdir(join(dir, rel), { withFileTypes: true })) {
-        const p = rel ? `${rel}/${e.name}` : e.name;
-        if (p === dockerfile || p === '.dockerignore') continue;
-        if (e.isDirectory()) {
-          await walk(p);
-          if (ignored(patterns, p) && (await fs.readdir(join(dir, p))).length === 0) await fs.rmdir(join(dir, p));
-        } else if (ignored(patterns, p)) await fs.rm(join(dir, p), { force: true });
-      }
-    };
-    await walk('');
   }
 
   cacheGet(key: string): Digest | undefined {
@@ -231,7 +220,7 @@ class BuildRun {
     private readonly deps: BuildDeps,
     private readonly service: BuildService,
     private readonly build: Build,
-    private readonly context: string,
+    private readonly context: TarTree,
     private readonly opts: BuildOptions,
     private readonly emit: (m: BuildMessage) => void,
   ) {
@@ -641,19 +630,23 @@ class BuildRun {
           if (m.uid !== undefined || m.gid !== undefined) await fs.chown(dir, m.uid ?? 0, m.gid ?? 0);
           out.push({ Type: 'bind', Source: dir, Target: target, ReadOnly: m.readonly });
         } else if (m.type === 'bind') {
-          let root = this.context;
+          let tree: SourceTree = this.context;
           if (m.from) {
             const stage = this.stageByRef(m.from);
             const image = stage ? (await this.stage(stage.index)).image : this.deps.images.resolve(m.from).id;
             if (!image) throw new BuildError(`mount from ${m.from}: the stage has no files`);
             const mounted = await this.mountImage(image);
             releases.push(mounted.release);
-            root = mounted.root;
+            tree = mounted.tree;
           }
-          let source = await resolveInRoot(root, m.source ?? '/');
-          if (!source) throw new BuildError(`failed to compute cache key: "/${m.source ?? ''}" not found`);
-          digest.update(`${target}\0${await treeDigest(source)}\0`);
-          if (!m.readonly) {
+          const at = await tree.resolve(m.source ?? '/');
+          if (at === undefined) throw new BuildError(`failed to compute cache key: "/${m.source ?? ''}" not found`);
+          digest.update(`${target}\0${await tree.digest(at)}\0`);
+          const host = await tree.hostPath(at);
+          releases.push(host.release);
+          let source = host.path;
+          if (!m.readonly && !host.owned) {
+            // A writable bind writes to a scratch copy: its changes are dropped.
             const copy = join(this.deps.tmp, `mount-${randomBytes(8).toString('hex')}`);
             await fs.cp(source, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
             releases.push(() => fs.rm(copy, { recursive: true, force: true }));
@@ -700,7 +693,7 @@ class BuildRun {
       created: new Date().toISOString(),
       history: [...(state.config.history ?? []), { created: new Date().toISOString(), created_by: createdBy }],
     };
-    const image = await this.commitRw(id, state, config);
+    const image = await this.commitRw(id, state, config, { move: this.opts.remove || this.opts.forceRemove });
     if (this.opts.remove || this.opts.forceRemove) {
       await containers.remove(id, { force: true }).catch(() => undefined);
       this.out(`Removing intermediate container ${short(id)}\n`);
@@ -708,14 +701,30 @@ class BuildRun {
     return this.finish(state, key, image, config);
   }
 
-  /** The writable layer of a container or scratch snapshot becomes the next layer of the image. */
-  private async commitRw(rwId: string, state: StepState, config: ImageConfig, onto?: Digest | null): Promise<Digest> {
+  /**
+   * The writable layer of a container or scratch snapshot becomes the next
+   * layer of the image. With `move` (the writable layer is dropped after)
+   * its upper directory becomes the committed layer as it is; otherwise
+   * the layer's tar is extracted into a new one. A --link layer (`onto`)
+   * was made on nothing and is extracted onto the stage's layers.
+   */
+  private async commitRw(rwId: string, state: StepState, config: ImageConfig, opts: { onto?: Digest | null; move?: boolean } = {}): Promise<Digest> {
     const rw = this.deps.snapshots.getRw(rwId);
     if (!rw) throw notFound(`no writable layer for ${rwId}`);
     return this.deps.lock.shared(async () => {
-      // A --link layer is made on nothing and extracted onto the stage's layers.
-      const { blob, layer } = await ingestLayer(this.deps, diffTar(rw.upper), { parent: onto === undefined ? rw.parent : onto });
-      config.rootfs = { type: 'layers', diff_ids: [...(state.config.rootfs?.diff_ids ?? []), layer.diffId] };
+      let diffId: Digest;
+      let blob: { digest: Digest; size: number };
+      if (opts.move && opts.onto === undefined) {
+        await this.deps.snapshots.unmountRw(rwId);
+        let size = 0;
+        blob = await this.deps.content.write(diffTar(rw.upper, { onFile: (n) => (size += n) }));
+        diffId = (await this.deps.snapshots.commitRw(rwId, blob.digest, size, blob.size)).diffId;
+      } else {
+        const ingested = await ingestLayer(this.deps, diffTar(rw.upper), { parent: opts.onto === undefined ? rw.parent : opts.onto });
+        blob = ingested.blob;
+        diffId = ingested.layer.diffId;
+      }
+      config.rootfs = { type: 'layers', diff_ids: [...(state.config.rootfs?.diff_ids ?? []), diffId] };
       return writeImage(this.deps, { parent: state.image, config, layer: { digest: blob.digest, size: blob.size } });
     });
   }
@@ -724,7 +733,7 @@ class BuildRun {
 
   private async copy(state: StepState, inst: Extract<Instruction, { kind: 'copy' | 'add' }>): Promise<StepState> {
     const cfg = state.config.config ?? {};
-    let srcRoot = this.context;
+    let tree: SourceTree = this.context;
     let release: (() => Promise<void>) | undefined;
     const from = inst.kind === 'copy' ? inst.from : undefined;
     try {
@@ -741,11 +750,11 @@ class BuildRun {
         }
         if (!image) throw new BuildError(`COPY --from=${from}: the stage has no files`);
         const mounted = await this.mountImage(image);
-        srcRoot = mounted.root;
+        tree = mounted.tree;
         release = mounted.release;
       }
       const urls = inst.kind === 'add' ? inst.sources.filter((x) => /^https?:\/\//.test(x)) : [];
-      const files = await this.select(srcRoot, inst.sources.filter((x) => !urls.includes(x)), !from);
+      const files = await this.select(tree, inst.sources.filter((x) => !urls.includes(x)), !from);
       if (urls.length) {
         const dl = join(this.deps.tmp, `download-${randomBytes(8).toString('hex')}`);
         await fs.mkdir(dl, { mode: 0o700 });
@@ -755,9 +764,9 @@ class BuildRun {
           await previous?.();
         };
         for (const url of urls) {
-          const path = await download(url, dl);
-          const rel = posix.basename(path);
-          files.push({ rel, source: path, digest: await treeDigest(path), remote: true });
+          const rel = posix.basename(await download(url, dl));
+          const downloads = new HostTree(dl);
+          files.push({ rel, tree: downloads, path: rel, digest: await downloads.digest(rel), remote: true });
         }
       }
       const inputs = createHash('sha256');
@@ -796,7 +805,7 @@ class BuildRun {
           await this.deps.snapshots.unmountRw(rwId);
         }
         const config: ImageConfig = { ...state.config, created: new Date().toISOString(), history: history() };
-        const image = await this.commitRw(rwId, state, config, below);
+        const image = await this.commitRw(rwId, state, config, inst.link ? { onto: below } : { move: true });
         if (linkKey) this.service.cachePut(linkKey, image);
         return await this.finish(state, key, image, config);
       } finally {
@@ -821,13 +830,14 @@ class BuildRun {
   }
 
   /** An image's filesystem, read-only use: a writable layer on its chain, mounted, removed after. */
-  private async mountImage(image: Digest): Promise<{ root: string; release: () => Promise<void> }> {
+  private async mountImage(image: Digest): Promise<{ root: string; tree: HostTree; release: () => Promise<void> }> {
     const cfg = await this.deps.images.config(image);
     const id = `build-src-${randomBytes(16).toString('hex')}`;
     await this.deps.snapshots.createRw(id, chainId(cfg.rootfs?.diff_ids ?? []));
     const root = await this.deps.snapshots.mountRw(id);
     return {
       root,
+      tree: new HostTree(root),
       release: async () => {
         await this.deps.snapshots.unmountRw(id).catch(() => undefined);
         await this.deps.snapshots.removeRw(id).catch(() => undefined);
@@ -840,18 +850,20 @@ class BuildRun {
    * (file contents, link targets, modes): the cache compares content, not
    * times. Paths never leave the source root.
    */
-  private async select(root: string, sources: string[], isContext: boolean): Promise<SourceFile[]> {
+  private async select(tree: SourceTree, sources: string[], isContext: boolean): Promise<SourceFile[]> {
     const out: SourceFile[] = [];
     for (const src of sources) {
       const clean = posix.normalize(`/${src}`).slice(1);
-      const matches = /[*?[]/.test(clean) ? await glob(root, clean) : [clean];
-      if (!matches.length || (matches.length === 1 && !(await exists(root, matches[0]!)))) {
+      const matches = /[*?[]/.test(clean) ? await glob(tree, clean) : [clean];
+      const found = [];
+      for (const m of matches) {
+        const path = await tree.resolve(m);
+        if (path !== undefined) found.push({ rel: m, path });
+      }
+      if (!found.length) {
         throw new BuildError(isContext ? `COPY failed: file not found in build context or excluded by .dockerignore: stat ${clean}: file does not exist` : `COPY failed: stat ${clean}: file does not exist`);
       }
-      for (const m of matches) {
-        const path = (await resolveInRoot(root, m))!;
-        out.push({ rel: m, source: path, digest: await treeDigest(path) });
-      }
+      for (const f of found) out.push({ rel: f.rel, tree, path: f.path, digest: await tree.digest(f.path) });
     }
     return out;
   }
@@ -881,20 +893,19 @@ class BuildRun {
       if (mode !== undefined) await fs.chmod(p, mode);
     }
     for (const f of files) {
-      const st = await fs.lstat(f.source);
-      if (st.isDirectory()) {
+      const e = (await f.tree.entry(f.path))!;
+      if (e.kind === 'dir') {
         // A directory's contents are copied, not the directory itself.
         const d = await mkdirInRoot(root, dest);
-        await copyTree(f.source, d, owner, mode);
-      } else if (inst.kind === 'add' && st.isFile() && !f.remote && (await isArchive(f.source))) {
+        await copyTree(f.tree, f.path, d, owner, mode);
+      } else if (inst.kind === 'add' && e.kind === 'file' && !f.remote && isArchive(await f.tree.head(f.path, 512))) {
         const d = await mkdirInRoot(root, dest);
-        const { createGunzip } = await import('node:zlib');
-        const head = await readHead(f.source);
-        const stream = head[0] === 0x1f && head[1] === 0x8b ? createReadStream(f.source).pipe(createGunzip()) : createReadStream(f.source);
+        const head = await f.tree.head(f.path, 2);
+        const stream = head[0] === 0x1f && head[1] === 0x8b ? f.tree.open(f.path).pipe(createGunzip()) : f.tree.open(f.path);
         await applyLayer(stream, d);
       } else {
         const p = destIsDir || (await isDirInRoot(root, dest)) ? await target(posix.join(dest, posix.basename(f.rel))) : await target(dest);
-        await copyEntry(f.source, p, st, owner, mode);
+        await copyEntry(f.tree, f.path, e, p, owner, mode);
       }
     }
   }
@@ -908,25 +919,28 @@ class BuildRun {
   }
 }
 
-async function exists(root: string, path: string): Promise<boolean> {
-  const p = await resolveInRoot(root, path, false);
-  return !!p && (await fs.lstat(p).then(() => true, () => false));
-}
-
-async function readHead(path: string): Promise<Buffer> {
-  const fh = await fs.open(path, 'r');
-  try {
-    const buf = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(buf, 0, 512, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
+/**
+ * .dockerignore applied in the daemon too, for clients that send everything:
+ * ignored files leave the context, a directory once nothing it holds is
+ * kept. The Dockerfile and .dockerignore, already read, leave it as well
+ * when listed, so COPY never sees them (docker's rule).
+ */
+async function applyIgnore(tree: TarTree): Promise<void> {
+  const at = await tree.resolve('.dockerignore');
+  const e = at === undefined ? undefined : await tree.entry(at);
+  if (at === undefined || e?.kind !== 'file') return;
+  const patterns = parseDockerignore((await tree.head(at, e.size)).toString('utf8'));
+  // Deepest first, so a directory is judged after its contents.
+  for (const p of tree.paths().sort((a, b) => b.split('/').length - a.split('/').length)) {
+    if (!ignored(patterns, p)) continue;
+    const entry = await tree.entry(p);
+    if (entry?.kind === 'dir' && (await tree.list(p)).length) continue;
+    tree.remove(p);
   }
 }
 
 /** ADD unpacks local tar archives (plain or gzip), as docker does. */
-async function isArchive(path: string): Promise<boolean> {
-  const head = await readHead(path);
+function isArchive(head: Buffer): boolean {
   if (head[0] === 0x1f && head[1] === 0x8b) return true;
   return head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
 }
@@ -954,76 +968,35 @@ async function mkdirInRoot(root: string, path: string): Promise<string> {
   return (await resolveInRoot(root, path)) ?? root;
 }
 
-async function copyEntry(src: string, dst: string, st: Stats, owner: { uid: number; gid: number }, mode: number | undefined): Promise<void> {
+async function copyEntry(tree: SourceTree, path: string, e: SourceEntry, dst: string, owner: { uid: number; gid: number }, mode: number | undefined): Promise<void> {
   await fs.rm(dst, { recursive: false, force: true }).catch(() => undefined);
-  if (st.isSymbolicLink()) await fs.symlink(await fs.readlink(src), dst);
-  else if (st.isFile()) await fs.copyFile(src, dst);
+  if (e.kind === 'symlink') await fs.symlink(e.linkTarget ?? '', dst);
+  else if (e.kind === 'file') await tree.copyFile(path, dst);
   else return;
   await fs.lchown(dst, owner.uid, owner.gid);
-  if (!st.isSymbolicLink()) {
-    await fs.chmod(dst, mode ?? st.mode & 0o7777);
-    await fs.utimes(dst, st.atime, st.mtime);
+  if (e.kind !== 'symlink') {
+    await fs.chmod(dst, mode ?? e.mode);
+    await fs.utimes(dst, e.mtime, e.mtime);
   }
 }
 
-async function copyTree(src: string, dst: string, owner: { uid: number; gid: number }, mode: number | undefined): Promise<void> {
-  for (const e of await fs.readdir(src, { withFileTypes: true })) {
-    const s = join(src, e.name);
-    const d = join(dst, e.name);
-    const st = await fs.lstat(s);
-    if (st.isDirectory()) {
+async function copyTree(tree: SourceTree, src: string, dst: string, owner: { uid: number; gid: number }, mode: number | undefined): Promise<void> {
+  for (const name of await tree.list(src)) {
+    const s = src ? `${src}/${name}` : name;
+    const d = join(dst, name);
+    const e = (await tree.entry(s))!;
+    if (e.kind === 'dir') {
       const existing = await fs.lstat(d).catch(() => undefined);
       if (!existing?.isDirectory()) {
         if (existing) await fs.rm(d, { force: true });
         await fs.mkdir(d);
       }
       await fs.lchown(d, owner.uid, owner.gid);
-      await fs.chmod(d, mode ?? st.mode & 0o7777);
-      await copyTree(s, d, owner, mode);
-      await fs.utimes(d, st.atime, st.mtime);
-    } else await copyEntry(s, d, st, owner, mode);
+      await fs.chmod(d, mode ?? e.mode);
+      await copyTree(tree, s, d, owner, mode);
+      await fs.utimes(d, e.mtime, e.mtime);
+    } else await copyEntry(tree, s, e, d, owner, mode);
   }
-}
-
-/** A digest of a file or tree: names, kinds, modes, link targets and contents. */
-async function treeDigest(path: string): Promise<string> {
-  const h = createHash('sha256');
-  const visit = async (p: string, rel: string): Promise<void> => {
-    const st = await fs.lstat(p);
-    h.update(`${rel}\0${st.mode}\0`);
-    if (st.isSymbolicLink()) h.update(await fs.readlink(p));
-    else if (st.isFile()) {
-      for await (const chunk of createReadStream(p)) h.update(chunk as Buffer);
-    } else if (st.isDirectory()) {
-      for (const name of (await fs.readdir(p)).sort()) await visit(join(p, name), `${rel}/${name}`);
-    }
-  };
-  await visit(path, '');
-  return h.digest('hex');
-}
-
-/** Paths under root matching a glob (`*`, `?`, `[...]` within one element), sorted. */
-async function glob(root: string, pattern: string): Promise<string[]> {
-  const parts = pattern.split('/');
-  let current = [''];
-  for (const part of parts) {
-    const next: string[] = [];
-    const re = new RegExp(`^${part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-    for (const base of current) {
-      const dir = base ? await resolveInRoot(root, base) : root;
-      if (!dir) continue;
-      if (!/[*?[]/.test(part)) {
-        next.push(base ? `${base}/${part}` : part);
-        continue;
-      }
-      const names = await fs.readdir(dir).catch(() => [] as string[]);
-      for (const n of names.sort()) if (re.test(n)) next.push(base ? `${base}/${n}` : n);
-    }
-    current = next;
-  }
-  const out: string[] = [];
-  for (const c of current) if (await exists(root, c)) out.push(c);
-  return out;
 }
 
 /**

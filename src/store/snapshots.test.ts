@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -118,6 +118,35 @@ test('garbage collection keeps what images reach and removes the rest, children 
     const all = await collectGarbage(content, images, snaps);
     assert.deepEqual(all.layers, [base.chainId]);
     assert.deepEqual(await content.list(), []);
+  } finally {
+    done();
+  }
+});
+
+test('commitRw moves a writable layer\'s upper directory into place as the committed layer', async () => {
+  const { snaps, done } = setup();
+  try {
+    const base = await snaps.apply(null, Readable.from([await layerTar({ 'a.txt': 'A' })]));
+    await snaps.createRw('c1', base.chainId);
+    const merged = await snaps.mountRw('c1');
+    writeFileSync(join(merged, 'b.txt'), 'BB');
+    const upper = snaps.getRw('c1')!.upper;
+    const diffId = sha256('pretend tar');
+    const layer = await snaps.commitRw('c1', diffId, 2, 1024);
+    assert.equal(layer.chainId, nextChainId(base.chainId, diffId));
+    assert.equal(layer.parent, base.chainId);
+    assert.equal(layer.size, 2);
+    assert.equal(layer.tarSize, 1024);
+    assert.equal(readFileSync(join(layer.dir, 'b.txt'), 'utf8'), 'BB');
+    assert.equal(existsSync(upper), false, 'moved, not copied');
+    assert.deepEqual(snaps.lowerDirs(layer.chainId), [layer.dir, base.dir]);
+    await snaps.removeRw('c1');
+    assert.equal(snaps.get(layer.chainId)?.dir, layer.dir);
+    // A chain that exists already is returned as it is.
+    await snaps.createRw('c2', base.chainId);
+    assert.equal((await snaps.commitRw('c2', diffId, 2, 1024)).dir, layer.dir);
+    assert.equal(existsSync(snaps.getRw('c2')!.upper), true);
+    await snaps.removeRw('c2');
   } finally {
     done();
   }

@@ -190,6 +190,32 @@ export class OverlaySnapshotter implements Snapshotter {
     await fs.rm(this.rwDir(id), { recursive: true, force: true });
   }
 
+  async commitRw(id: string, diffId: Digest, size: number, tarSize: number): Promise<Layer> {
+    const rw = this.getRw(id);
+    if (!rw) throw notFound(`layer of container ${id} does not exist`);
+    await this.unmountRw(id);
+    const chainId = nextChainId(rw.parent, diffId);
+    return this.commits.run(chainId, async () => {
+      const existing = this.get(chainId);
+      if (existing) return existing;
+      const work = join(this.root, `${INCOMPLETE}${randomHex(8)}`);
+      await fs.mkdir(work, { mode: 0o755 });
+      try {
+        await fs.rename(rw.upper, join(work, 'fs'));
+        const dirId = nextCounter(this.db, 'snapshot');
+        await fs.rename(work, join(this.root, String(dirId)));
+        await fsyncDir(this.root);
+        this.db
+          .prepare('INSERT INTO layers(chain_id, diff_id, parent, size, tar_size, dir_id, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(chainId, diffId, rw.parent, size, tarSize, dirId, Date.now());
+        return this.get(chainId)!;
+      } catch (err) {
+        await fs.rm(work, { recursive: true, force: true });
+        throw err;
+      }
+    });
+  }
+
   async cleanIncomplete(): Promise<number> {
     const known = new Set((this.db.prepare('SELECT dir_id FROM layers').all() as Array<{ dir_id: number }>).map((r) => String(r.dir_id)));
     let removed = 0;

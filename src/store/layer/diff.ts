@@ -45,8 +45,8 @@ interface Item {
 const SMALL = 64 * 1024;
 const AHEAD = 8;
 
-/** An uncompressed tar of the layer directory `upperDir`, produced as it is read. */
-export function diffTar(upperDir: string): Readable {
+/** An uncompressed tar of the layer directory `upperDir`, produced as it is read; `onFile` hears each regular file's size. */
+export function diffTar(upperDir: string, opts: { onFile?: (size: number) => void } = {}): Readable {
   const pack = tar.pack();
   const out = new PassThrough();
   let finished = false;
@@ -65,6 +65,7 @@ export function diffTar(upperDir: string): Readable {
     for (const [rel, st] of walk(upperDir, '')) {
       for (const item of itemsFor(upperDir, rel, st, links)) {
         const size = item.header.size ?? 0;
+        if (item.header.type === 'file') opts.onFile?.(size);
         if (item.header.type === 'file' && size > 0 && size <= SMALL) {
           item.data = readWhole(item.source!, size);
           item.data.catch(() => {}); // awaited when the entry is written
