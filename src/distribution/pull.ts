@@ -79,7 +79,7 @@ export async function pullImage(deps: PullDeps, opts: PullOptions, progress: Pro
   } catch (err) {
     throw translatePullError(err, ref);
   }
-  progress({ kind: 'status', id: ref.digest ? fullString(ref) : tagOrDigest, text: `Pulling from ${familiarName(ref)}` });
+  progress({ kind: 'status', id: ref.digest ? fullString(ref) : tagOrDigest, text: `Pulling from ${ref.path}` });
 
   let manifestDesc: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.body.length };
   let manifestBody = top.body;

@@ -300,8 +300,21 @@ export class RegistryClient {
     return {};
   }
 
-  /** A manifest or index by tag or digest; a digest reference is verified against the body. */
+  /**
+   * A manifest or index by tag or digest; a digest reference is verified
+   * against the body. A tag is resolved with HEAD first, as docker does (HEADs
+   * do not count against pull limits), then fetched by the digest it names.
+   */
   async manifest(repository: string, reference: string, accept = MANIFEST_ACCEPT): Promise<ManifestResult> {
+    if (!isDigest(reference)) {
+      const head = await this.request('HEAD', `/v2/${repository}/manifests/${reference}`, {
+        scopes: [repositoryScope(repository, ['pull'])],
+        headers: { Accept: accept.join(', ') },
+      });
+      head.resume();
+      const d = String(head.headers['docker-content-digest'] ?? '');
+      if (head.statusCode === 200 && isDigest(d)) reference = d;
+    }
     const res = await this.request('GET', `/v2/${repository}/manifests/${reference}`, {
       scopes: [repositoryScope(repository, ['pull'])],
       headers: { Accept: accept.join(', ') },
