@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import http from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -333,5 +334,63 @@ describe('registry auth with htpasswd', { skip: skip || (!hasHtpasswd() ? 'htpas
     const after = JSON.parse(readFileSync(join(d.env['DOCKER_CONFIG']!, 'config.json'), 'utf8')) as { auths: Record<string, unknown> };
     assert.deepEqual(after.auths, {});
     assert.equal(docker(d, ['pull', name]).code, 1);
+  });
+});
+
+describe('registry auth with a token server', { skip }, () => {
+  let reg: Registry;
+  let d: Daemon;
+  let tokens: ReturnType<typeof spawn>;
+
+  before(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-token-'));
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=berth-test-token-issuer'], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const port = await freePort();
+    tokens = spawn(process.execPath, [join(REPO, 'dist/test/helpers/tokenserver.js')], {
+      env: { ...process.env, TOKEN_PORT: String(port), TOKEN_KEY: join(dir, 'key.pem'), TOKEN_CERT: join(dir, 'cert.pem'), TOKEN_ISSUER: 'berth-test', TOKEN_SERVICE: 'berth-registry', TOKEN_USER: 'alice:s3cret' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      tokens.stdout!.once('data', () => resolve());
+      tokens.once('exit', (code) => reject(new Error(`token server exited with ${code}`)));
+    });
+    reg = await startRegistry({ token: { realm: `http://127.0.0.1:${port}/token`, service: 'berth-registry', issuer: 'berth-test', rootCertBundle: join(dir, 'cert.pem') } });
+    d = await startDaemon({ args: ['--bridge', 'none'] });
+    assert.equal(berth(d, ['bootstrap', '--only', 'busybox']).code, 0);
+  });
+  after(async () => {
+    await cleanup(d);
+    await reg.stop();
+    tokens.kill('SIGTERM');
+  });
+
+  test('anonymous tokens pull but cannot push; login keeps an identity token that pushes and pulls private repositories', () => {
+    const pub = `${reg.host}/public/busybox:1`;
+    const priv = `${reg.host}/private/busybox:1`;
+    assert.equal(berth(d, ['tag', 'busybox', pub]).code, 0);
+    assert.equal(berth(d, ['tag', 'busybox', priv]).code, 0);
+    const denied = berth(d, ['push', pub]);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /denied: requested access to the resource is denied|unauthorized: authentication required/);
+
+    const login = docker(d, ['login', '-u', 'alice', '--password-stdin', reg.host], 's3cret\n');
+    assert.equal(login.code, 0, login.stderr);
+    const cfg = JSON.parse(readFileSync(join(d.env['DOCKER_CONFIG']!, 'config.json'), 'utf8')) as { auths: Record<string, { auth?: string; identitytoken?: string }> };
+    assert.ok(cfg.auths[reg.host]?.identitytoken, JSON.stringify(cfg));
+    for (const name of [pub, priv]) {
+      const p = berth(d, ['push', name]);
+      assert.equal(p.code, 0, p.stderr);
+    }
+    assert.equal(berth(d, ['rmi', pub, priv]).code, 0);
+    assert.equal(berth(d, ['pull', priv]).code, 0);
+
+    assert.equal(berth(d, ['logout', reg.host]).code, 0);
+    assert.equal(berth(d, ['rmi', priv]).code, 0);
+    const anonPull = berth(d, ['pull', pub]);
+    assert.equal(anonPull.code, 0, anonPull.stderr);
+    const anonPriv = docker(d, ['pull', priv]);
+    assert.equal(anonPriv.code, 1);
+    assert.match(anonPriv.stderr, new RegExp(`pull access denied for ${reg.host}/private/busybox, repository does not exist or may require 'docker login'`));
   });
 });
