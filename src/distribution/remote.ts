@@ -493,16 +493,19 @@ async function* chunks(source: Readable, size: number): AsyncGenerator<Buffer> {
   if (length) yield Buffer.concat(pending);
 }
 
+/** Go's words for a failed connection: `dial tcp 127.0.0.1:5000: connect: connection refused`. */
 function describe(err: unknown): string {
-  const code = (err as { code?: string })?.code;
+  const e = err as { code?: string; address?: string; port?: number; hostname?: string };
   const msg = err instanceof Error ? err.message : String(err);
-  if (code === 'ECONNREFUSED') return `dial tcp: connect: connection refused`;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `dial tcp: lookup: no such host`;
+  const where = e.address !== undefined ? ` ${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port ?? ''}` : '';
+  if (e.code === 'ECONNREFUSED') return `dial tcp${where}: connect: connection refused`;
+  if (e.code === 'ETIMEDOUT') return `dial tcp${where}: i/o timeout`;
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `dial tcp: lookup ${e.hostname ?? ''}: no such host`;
   return msg;
 }
 
 function pingError(endpoint: Endpoint, err: unknown): string {
-  const url = `https://${endpoint.host}/v2/`;
+  const url = `${endpoint.insecure ? 'http' : 'https'}://${endpoint.host}/v2/`;
   const why = err instanceof BerthError ? err.message : describe(err);
   if (!endpoint.insecure && /certificate|self.signed|unable to verify/i.test(why)) {
     return `Get "${url}": tls: failed to verify certificate: ${why}`;

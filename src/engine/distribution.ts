@@ -84,10 +84,11 @@ export class DistributionService {
       }
     }
     const client = this.client(ref.domain, req.auth, req.signal);
-    const tags = ref.tag === undefined && ref.digest === undefined ? await this.allTags(client, ref) : [ref];
+    const all = ref.tag === undefined && ref.digest === undefined;
+    const tags = all ? await this.allTags(client, ref) : [ref];
     let updated = false;
     for (const one of tags) updated = (await this.pullOne(client, one, platform, progress)) || updated;
-    const shown = tags.length === 1 ? familiarString(tags[0]!) : familiarName(ref);
+    const shown = all ? familiarName(ref) : familiarString(ref);
     progress({ kind: 'status', text: updated ? `Status: Downloaded newer image for ${shown}` : `Status: Image is up to date for ${shown}` });
   }
 
