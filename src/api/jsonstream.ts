@@ -60,7 +60,7 @@ export function renderProgress(ev: ProgressEvent): JsonMessage {
     case 'line':
       return { stream: `${ev.text}\n` };
     case 'status':
-      return { status: ev.text };
+      return ev.id === undefined ? { status: ev.text } : { status: ev.text, id: ev.id };
     case 'aux':
       return { aux: ev.data };
     case 'item': {

@@ -11,7 +11,7 @@ import { BerthError, errnoCode, invalidArgument, type ErrorKind } from '../lib/e
 import { goJSON } from '../lib/gofmt.js';
 import { DEFAULT_HOST, parseHost, type HostAddress } from './host.js';
 import { decodeJSONMessages, type JSONMessage } from './jsonstream.js';
-import { fullName, parseNormalized, withDefaultTag } from '../oci/reference.js';
+import { familiarName, fullName, parseNormalized, withDefaultTag } from '../oci/reference.js';
 import { parsePlatform } from '../oci/platform.js';
 import type {
   ContainerCreateResponse,
@@ -1098,16 +1098,43 @@ export class Client {
    * by the user; resolves with the JSON message stream. The tag is the
    * reference's digest, tag, or `latest`.
    */
-  imagePull(reference: string, opts: { platform?: string; registryAuth?: string } = {}): Promise<IncomingMessage> {
+  imagePull(reference: string, opts: { platform?: string; registryAuth?: string; all?: boolean } = {}): Promise<IncomingMessage> {
     let ref: ReturnType<typeof parseNormalized>;
     try {
       ref = parseNormalized(reference);
     } catch (e) {
       return Promise.reject(e);
     }
-    const query: Query = { fromImage: fullName(ref), tag: ref.digest ?? ref.tag ?? 'latest' };
+    const query: Query = { fromImage: fullName(ref) };
+    if (!opts.all) query['tag'] = ref.digest ?? ref.tag ?? 'latest';
     if (opts.platform) query['platform'] = opts.platform.toLowerCase();
     return this.stream('POST', '/images/create', { query, headers: { 'X-Registry-Auth': opts.registryAuth ?? 'e30=' } });
+  }
+
+  /**
+   * `POST /images/{name}/push?tag=…`: the reference's tag (`latest` when it
+   * has none), or every tag with `all`; resolves with the JSON message stream.
+   */
+  imagePush(reference: string, opts: { all?: boolean; registryAuth?: string } = {}): Promise<IncomingMessage> {
+    let ref: ReturnType<typeof parseNormalized>;
+    try {
+      ref = parseNormalized(reference);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (ref.digest !== undefined) return Promise.reject(invalidArgument('cannot push a digest reference'));
+    const query: Query = {};
+    if (!opts.all) query['tag'] = ref.tag ?? 'latest';
+    return this.stream('POST', `/images/${escapePath(familiarName(ref))}/push`, {
+      query,
+      headers: { 'X-Registry-Auth': opts.registryAuth ?? 'e30=' },
+    });
+  }
+
+  /** `POST /auth`: checks credentials against a registry (the daemon keeps nothing). */
+  async registryLogin(auth: { username?: string; password?: string; serveraddress?: string; identitytoken?: string }): Promise<{ Status: string; IdentityToken?: string }> {
+    const r = await this.post<{ Status: string; IdentityToken?: string }>('/auth', { body: auth });
+    return r.data ?? { Status: '' };
   }
 
   // ---- exec -----------------------------------------------------------------

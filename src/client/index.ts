@@ -6,5 +6,5 @@ export * from './stdcopy.js';
 export * from './events.js';
 export type * from './types.js';
 // reference and platform helpers the CLI needs (it may import only the client and lib)
-export { familiarName, familiarString, fullName, parseNormalized, withDefaultTag, type Reference } from '../oci/reference.js';
+export { familiarName, familiarString, fullName, fullString, parseNormalized, withDefaultTag, type Reference } from '../oci/reference.js';
 export { hostPlatform, parsePlatform, formatPlatform, type Platform } from '../oci/platform.js';

@@ -20,6 +20,28 @@ export interface WriteOptions {
   size?: number;
 }
 
+/**
+ * A write keyed by the digest it must reach, which survives interruption: the
+ * bytes received so far stay in the ingest area and a later `resume` of the
+ * same digest continues after them. Held bytes are never visible as a blob.
+ * One holder at a time; `resume` waits for the previous holder to finish.
+ */
+export interface Ingest {
+  /** Bytes already held from an earlier attempt; 0 for a fresh one. */
+  readonly offset: number;
+  /**
+   * Appends `rest` (the blob from byte `offset` on), hashes the whole (held
+   * bytes are read back), checks digest and size, commits and releases the
+   * ingest. When `rest` fails, what arrived stays held for the next attempt;
+   * on a digest or size mismatch the held bytes are dropped (InvalidArgument).
+   */
+  commit(rest: Readable): Promise<BlobInfo>;
+  /** Drops the held bytes: the source cannot continue from `offset`. */
+  reset(): Promise<void>;
+  /** Releases the ingest, keeping what it holds. Idempotent; a no-op after commit. */
+  close(): void;
+}
+
 export interface ContentStore {
   /** Streams `source` into the store; resolves once the blob is committed. */
   write(source: Readable, opts?: WriteOptions): Promise<BlobInfo>;
@@ -31,6 +53,11 @@ export interface ContentStore {
   open(digest: Digest): Promise<Readable>;
   delete(digest: Digest): Promise<void>;
   list(): Promise<BlobInfo[]>;
-  /** Removes ingests left by a crash. Called once at start, before any write. */
+  /** Opens the resumable ingest for `expected` (see Ingest); `size`, when known, is checked at commit. */
+  resume(expected: Digest, size?: number): Promise<Ingest>;
+  /**
+   * Removes ingests left by a crash. Called once at start, before any write.
+   * Resumable ingests younger than a day are kept for the pull that continues them.
+   */
   cleanIngests(): Promise<number>;
 }

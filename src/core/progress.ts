@@ -8,8 +8,8 @@ export type ProgressEvent =
   | { kind: 'item'; id: string; action: string; current?: number; total?: number }
   /** A line of text for the user: `Loaded image: busybox:latest`. */
   | { kind: 'line'; text: string }
-  /** A status line without an item: the final `sha256:…` of an import. */
-  | { kind: 'status'; text: string }
+  /** A status line, about an item when `id` is given (`latest: Pulling from library/busybox`), else alone (`Digest: sha256:…`). */
+  | { kind: 'status'; text: string; id?: string }
   /** Side data for clients (the build's image ID, the push's digest). */
   | { kind: 'aux'; data: Record<string, unknown> };
 

@@ -19,6 +19,9 @@ import { SqliteContainers } from '../store/containers.js';
 import { SqliteNetworks } from '../store/networks.js';
 import { NetworkService, tableName } from '../engine/networks.js';
 import { BuildService } from '../engine/build.js';
+import { DistributionService } from '../engine/distribution.js';
+import { DEFAULT_CERT_DIRS } from '../distribution/transport.js';
+import { SqliteDistribution } from '../store/distribution.js';
 import { hasProcess } from '../core/containers.js';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import { hostFacts } from '../engine/system.js';
@@ -140,6 +143,16 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
 
   const build = new BuildService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events, db, tmp: join(cfg.dataRoot, 'tmp'), cacheMounts: join(cfg.dataRoot, 'buildcache') });
   await build.init();
+  const distribution = new DistributionService({
+    content,
+    images,
+    snapshots,
+    meta: new SqliteDistribution(db),
+    lock,
+    events,
+    collect,
+    hosts: { insecure: cfg.insecureRegistries, certDirs: DEFAULT_CERT_DIRS, userAgent: `berth/${BERTH_VERSION}` },
+  });
   const engine: Engine = {
     identity: {
       id: await engineId(cfg.dataRoot),
@@ -164,6 +177,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     health,
     networks,
     build,
+    distribution,
   };
   return {
     engine,

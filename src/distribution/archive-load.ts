@@ -32,6 +32,7 @@ import {
 } from '../oci/mediatypes.js';
 import { matchPlatform, hostPlatform } from '../oci/platform.js';
 import { familiarString, fullString, parseNormalized, withDefaultTag } from '../oci/reference.js';
+import { storeBlob } from './blobs.js';
 import { unpackStoredLayer } from './layers.js';
 import { peek } from '../lib/streams.js';
 
@@ -88,10 +89,7 @@ async function spool(deps: ArchiveDeps, source: Readable): Promise<Spool> {
         return;
       }
       const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(name);
-      const opts: { expected?: Digest; size?: number } = { size: header.size ?? 0 };
-      if (m) opts.expected = `sha256:${m[1]}`;
-      deps.content
-        .write(Readable.from(stream), opts)
+      storeBlob(deps.content, Readable.from(stream), m ? `sha256:${m[1]}` : undefined, header.size ?? 0)
         .then((info) => {
           files.set(name, info.digest);
           finish();

@@ -22,11 +22,12 @@ import {
   OCI_CONFIG,
   OCI_INDEX,
   OCI_LAYER,
+  OCI_LAYER_GZIP,
   OCI_LAYOUT_VERSION,
   OCI_MANIFEST,
 } from '../oci/mediatypes.js';
 import { familiarName, parseNormalized, repoTag, type Reference } from '../oci/reference.js';
-import { openUncompressed } from './layers.js';
+import { openLayer } from './blobs.js';
 
 export interface SaveDeps {
   content: ContentStore;
@@ -117,8 +118,9 @@ export function saveArchive(deps: SaveDeps, items: SaveItem[]): Readable {
       for (const l of p.layers) {
         if (written.has(l.diffId)) continue;
         written.add(l.diffId);
-        const source = l.compressed ? await openUncompressed(deps.content, l.blob) : await deps.content.open(l.blob);
-        await addStream(pack, `blobs/sha256/${hexOf(l.diffId)}`, l.size, source, epoch);
+        const stored = { mediaType: l.compressed ? OCI_LAYER_GZIP : OCI_LAYER, digest: l.blob, size: l.size };
+        const { stream } = await openLayer(deps.content, stored, 'uncompressed');
+        await addStream(pack, `blobs/sha256/${hexOf(l.diffId)}`, l.size, stream, epoch);
       }
       if (!written.has(p.configDigest)) {
         written.add(p.configDigest);

@@ -4,14 +4,14 @@
  * (digest-verified when the digest is known) while its decompressed form is
  * extracted by the snapshotter (diff-ID-verified when known).
  */
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { Decompress as ZstdDecompress } from 'fzstd';
 import type { BlobInfo, ContentStore } from '../core/content.js';
 import type { Layer, Snapshotter } from '../core/snapshots.js';
 import type { Digest } from '../lib/digest.js';
 import { gunzip, peek } from '../lib/streams.js';
 import { sniffCompression, type Compression } from '../oci/mediatypes.js';
-import { invalidArgument } from '../lib/errors.js';
 
 export interface LayerIngest {
   blob: BlobInfo;
@@ -35,12 +35,42 @@ export interface LayerDeps {
 
 export function decompress(source: Readable, compression: Compression): Readable {
   if (compression === 'none') return source;
-  if (compression === 'gzip') {
-    const out = gunzip();
-    pipeline(source, out).catch((err: unknown) => out.destroy(err as Error));
-    return out;
-  }
-  throw invalidArgument('zstd-compressed layers are not supported yet');
+  const out = compression === 'gzip' ? gunzip() : zstdDecompress();
+  pipeline(source, out).catch((err: unknown) => out.destroy(err as Error));
+  return out;
+}
+
+/** A streaming zstd decompressor (Node 20's zlib has none). */
+export function zstdDecompress(): Transform {
+  let pending: Buffer[] = [];
+  const z = new ZstdDecompress((data) => {
+    pending.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  });
+  const flush = (t: Transform) => {
+    for (const b of pending) t.push(b);
+    pending = [];
+  };
+  return new Transform({
+    readableHighWaterMark: 1 << 20,
+    transform(chunk: Buffer, _enc, cb: TransformCallback) {
+      try {
+        z.push(chunk);
+      } catch (err) {
+        return cb(new Error(`zstd: ${(err as Error).message}`));
+      }
+      flush(this);
+      cb();
+    },
+    flush(cb: TransformCallback) {
+      try {
+        z.push(new Uint8Array(0), true);
+      } catch (err) {
+        return cb(new Error(`zstd: ${(err as Error).message}`));
+      }
+      flush(this);
+      cb();
+    },
+  });
 }
 
 export async function ingestLayer(deps: LayerDeps, source: Readable, opts: IngestOptions): Promise<LayerIngest> {
@@ -78,19 +108,29 @@ export async function ingestLayer(deps: LayerDeps, source: Readable, opts: Inges
   return { blob, layer, compression };
 }
 
-/** Extracts a layer blob that is already in the content store (a load whose blobs arrived first). */
+/**
+ * Extracts a layer blob that is already in the content store (a load whose
+ * blobs arrived first, a pull whose download finished); `onData` counts the
+ * stored (compressed) bytes read.
+ */
 export async function unpackStoredLayer(
   deps: LayerDeps,
   blob: Digest,
   parent: Digest | null,
   expectedDiffId: Digest | undefined,
+  onData?: (bytes: number) => void,
 ): Promise<{ layer: Layer }> {
-  const layer = await deps.snapshots.apply(parent, await openUncompressed(deps.content, blob), expectedDiffId);
+  const layer = await deps.snapshots.apply(parent, await openUncompressed(deps.content, blob, onData), expectedDiffId);
   return { layer };
 }
 
 /** A stored layer blob as an uncompressed tar stream, whatever its compression. */
-export async function openUncompressed(content: ContentStore, blob: Digest): Promise<Readable> {
-  const { head, stream } = await peek(await content.open(blob), 4);
+export async function openUncompressed(content: ContentStore, blob: Digest, onData?: (bytes: number) => void): Promise<Readable> {
+  const source = await content.open(blob);
+  if (onData) {
+    let seen = 0;
+    source.on('data', (chunk: Buffer) => onData((seen += chunk.length)));
+  }
+  const { head, stream } = await peek(source, 4);
   return decompress(stream, sniffCompression(head));
 }

@@ -2,6 +2,7 @@
 export type { ProgressEvent } from '../core/progress.js';
 export type { ContainerRecord, HostConfig } from '../core/containers.js';
 export type { MountPoint, VolumeRecord } from '../core/volumes.js';
+export type { RegistryAuth } from '../core/distribution.js';
 export { hasProcess, isActive } from '../core/containers.js';
 import type { Events } from './events.js';
 import type { ImageService } from './images.js';
@@ -14,6 +15,7 @@ import type { CommitService } from './commit.js';
 import type { HealthMonitor } from './health.js';
 import type { NetworkService } from './networks.js';
 import type { BuildService } from './build.js';
+import type { DistributionService } from './distribution.js';
 
 export interface EngineIdentity {
   /** Stable daemon ID, kept in the data root. */
@@ -43,4 +45,5 @@ export interface Engine {
   commit: CommitService;
   networks: NetworkService;
   build: BuildService;
+  distribution: DistributionService;
 }

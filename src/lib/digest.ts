@@ -38,9 +38,14 @@ export class DigestStream extends Transform {
   private result: Digest | undefined;
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.feed(chunk);
+    cb(null, chunk);
+  }
+
+  /** Counts and hashes bytes that do not flow through the stream (a prefix already on disk). */
+  feed(chunk: Buffer): void {
     this.hash.update(chunk);
     this.size += chunk.length;
-    cb(null, chunk);
   }
 
   /** The digest of everything seen; valid once the stream has ended. */

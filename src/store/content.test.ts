@@ -77,3 +77,64 @@ test('put is idempotent, read of a missing blob is NotFound, cleanIngests clears
     done();
   }
 });
+
+test('resumable ingest: an interrupted write keeps its bytes, the next continues, a mismatch drops them', async () => {
+  const { s, dir, done } = await store();
+  try {
+    const data = Buffer.from('0123456789abcdefghij');
+    const digest = sha256(data);
+    const first = await s.resume(digest, data.length);
+    assert.equal(first.offset, 0);
+    let sent = false;
+    const failing = new Readable({
+      read() {
+        if (sent) return;
+        sent = true;
+        this.push(data.subarray(0, 8));
+        setTimeout(() => this.destroy(new Error('connection reset')), 50);
+      },
+    });
+    await assert.rejects(first.commit(failing), /connection reset/);
+    assert.equal(await s.info(digest), undefined);
+    assert.deepEqual(readdirSync(join(dir, 'ingest')), [`resume-${digest.slice(7)}`]);
+    // Kept across a restart's cleanup while fresh.
+    assert.equal(await s.cleanIngests(), 0);
+
+    const second = await s.resume(digest, data.length);
+    assert.equal(second.offset, 8);
+    assert.deepEqual(await second.commit(Readable.from([data.subarray(8)])), { digest, size: data.length });
+    assert.deepEqual(await s.read(digest), data);
+    assert.deepEqual(readdirSync(join(dir, 'ingest')), []);
+
+    const other = Buffer.from('some other content');
+    const od = sha256(other);
+    const bad = await s.resume(od, other.length);
+    await assert.rejects(bad.commit(Readable.from([Buffer.from('different content!')])), /digest mismatch/);
+    assert.deepEqual(readdirSync(join(dir, 'ingest')), []);
+    assert.equal(await s.info(od), undefined);
+  } finally {
+    done();
+  }
+});
+
+test('resumable ingest: one holder at a time', async () => {
+  const { s, done } = await store();
+  try {
+    const data = Buffer.from('held');
+    const digest = sha256(data);
+    const first = await s.resume(digest);
+    let secondOpened = false;
+    const second = s.resume(digest).then((i) => {
+      secondOpened = true;
+      return i;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(secondOpened, false);
+    first.close();
+    const i = await second;
+    await i.commit(Readable.from([data]));
+    assert.deepEqual(await s.read(digest), data);
+  } finally {
+    done();
+  }
+});

@@ -2,20 +2,28 @@
  * The content store on disk: `blobs/sha256/<hex>` for committed blobs and
  * `ingest/<random>` for writes in flight. A write streams into an ingest file
  * while hashing, fsyncs, checks digest and size, then renames into place, so
- * a blob path only ever holds complete, verified content.
+ * a blob path only ever holds complete, verified content. Resumable writes
+ * (pulls) use `ingest/resume-<hex>`, named after the digest they must reach,
+ * so an interrupted download can continue where it stopped.
  */
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { BlobInfo, ContentStore, WriteOptions } from '../core/content.js';
+import type { BlobInfo, ContentStore, Ingest, WriteOptions } from '../core/content.js';
 import { DigestStream, hexOf, isDigest, sha256, type Digest } from '../lib/digest.js';
 import { errnoCode, invalidArgument, notFound } from '../lib/errors.js';
 import { fsyncDir, randomHex } from '../lib/fsutil.js';
 
+const RESUME_PREFIX = 'resume-';
+/** How long a resumable ingest nobody continued is kept across restarts. */
+const RESUME_MAX_AGE_MS = 24 * 3600 * 1000;
+
 export class FileContentStore implements ContentStore {
   private readonly blobDir: string;
   private readonly ingestDir: string;
+  /** Resumable ingests in use, each with the promise its holder resolves on release. */
+  private readonly held = new Map<Digest, Promise<void>>();
 
   constructor(readonly root: string) {
     this.blobDir = join(root, 'blobs', 'sha256');
@@ -65,6 +73,66 @@ export class FileContentStore implements ContentStore {
     return this.write(Readable.from([buf]), { expected: digest, size: buf.length });
   }
 
+  async resume(expected: Digest, size?: number): Promise<Ingest> {
+    while (this.held.has(expected)) await this.held.get(expected);
+    let release!: () => void;
+    this.held.set(expected, new Promise<void>((resolve) => (release = resolve)));
+    const path = join(this.ingestDir, RESUME_PREFIX + hexOf(expected));
+    let offset = 0;
+    try {
+      offset = (await fs.stat(path)).size;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') {
+        this.held.delete(expected);
+        release();
+        throw err;
+      }
+    }
+    if (size !== undefined && offset > size) {
+      await fs.rm(path, { force: true });
+      offset = 0;
+    }
+    let open = true;
+    const close = () => {
+      if (!open) return;
+      open = false;
+      this.held.delete(expected);
+      release();
+    };
+    const store = this;
+    return {
+      get offset() {
+        return offset;
+      },
+      async reset() {
+        await fs.rm(path, { force: true });
+        offset = 0;
+      },
+      close,
+      async commit(rest: Readable): Promise<BlobInfo> {
+        try {
+          const hasher = new DigestStream();
+          if (offset > 0) for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hasher.feed(chunk as Buffer);
+          await pipeline(rest, hasher, createWriteStream(path, { flags: 'a', mode: 0o600 }));
+          const digest = hasher.digest();
+          if ((size !== undefined && hasher.size !== size) || digest !== expected) {
+            await fs.rm(path, { force: true });
+            if (size !== undefined && hasher.size !== size) {
+              throw invalidArgument(`size mismatch for ${expected}: expected ${size} bytes, got ${hasher.size}`);
+            }
+            throw invalidArgument(`digest mismatch: expected ${expected}, got ${digest}`);
+          }
+          await fsyncFile(path);
+          await fs.rename(path, store.path(digest));
+          await fsyncDir(store.blobDir);
+          return { digest, size: hasher.size };
+        } finally {
+          close();
+        }
+      },
+    };
+  }
+
   async info(digest: Digest): Promise<BlobInfo | undefined> {
     try {
       const st = await fs.stat(this.path(digest));
@@ -109,7 +177,16 @@ export class FileContentStore implements ContentStore {
   }
 
   async cleanIngests(): Promise<number> {
-    const names = await fs.readdir(this.ingestDir);
+    const now = Date.now();
+    const names: string[] = [];
+    for (const n of await fs.readdir(this.ingestDir)) {
+      const p = join(this.ingestDir, n);
+      if (n.startsWith(RESUME_PREFIX) && isDigest(`sha256:${n.slice(RESUME_PREFIX.length)}`)) {
+        const st = await fs.stat(p).catch(() => undefined);
+        if (st && now - st.mtimeMs < RESUME_MAX_AGE_MS) continue;
+      }
+      names.push(n);
+    }
     await Promise.all(names.map((n) => fs.rm(join(this.ingestDir, n), { recursive: true, force: true })));
     // A crash between write and rename can also leave temp files beside blobs.
     for (const name of await fs.readdir(this.blobDir)) {

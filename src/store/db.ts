@@ -70,6 +70,20 @@ const MIGRATIONS: string[] = [
      image TEXT NOT NULL,
      created INTEGER NOT NULL
    );`,
+  `CREATE TABLE blob_sources (
+     digest TEXT NOT NULL,
+     registry TEXT NOT NULL,
+     repository TEXT NOT NULL,
+     seen INTEGER NOT NULL,
+     PRIMARY KEY (digest, registry, repository)
+   );
+   CREATE TABLE compressed_layers (
+     diff_id TEXT NOT NULL,
+     media_type TEXT NOT NULL,
+     digest TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     PRIMARY KEY (diff_id, media_type)
+   );`,
 ];
 
 export function openDb(path: string): DB {

@@ -1,9 +1,10 @@
-/** Image endpoints: list, inspect, history, tag, remove, prune, import, save, load. */
+/** Image endpoints: list, inspect, history, tag, remove, prune, import, pull, push, save, load. */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Engine } from '../../engine/engine.js';
-import { invalidArgument, notImplemented } from '../../lib/errors.js';
+import { invalidArgument } from '../../lib/errors.js';
+import { decodeRegistryAuth } from '../registryauth.js';
 import type { Ctx } from '../context.js';
 import { JsonStream } from '../jsonstream.js';
 import type { Router } from '../router.js';
@@ -24,8 +25,8 @@ async function create(engine: Engine, ctx: Ctx): Promise<void> {
   const fromSrc = ctx.opt('fromSrc');
   const fromImage = ctx.opt('fromImage');
   if (fromSrc === undefined) {
-    if (fromImage) throw notImplemented('pulling from a registry is not supported yet');
-    throw invalidArgument('fromImage or fromSrc is required');
+    if (!fromImage) throw invalidArgument('fromImage or fromSrc is required');
+    return pull(engine, ctx, fromImage);
   }
   let source: Readable = ctx.req;
   if (fromSrc !== '-') {
@@ -59,6 +60,49 @@ async function create(engine: Engine, ctx: Ctx): Promise<void> {
     out.fail(err);
   }
   out.end();
+}
+
+/** An AbortSignal that fires when the client goes away before the response is complete. */
+function clientGone(ctx: Ctx): AbortSignal {
+  const ac = new AbortController();
+  ctx.res.on('close', () => {
+    if (!ctx.res.writableFinished) ac.abort(new Error('client disconnected'));
+  });
+  return ac.signal;
+}
+
+/** Runs a streamed operation: errors before the first message are HTTP errors, later ones travel in-band. */
+async function streamed(ctx: Ctx, run: (out: JsonStream) => Promise<void>): Promise<void> {
+  const out = new JsonStream(ctx.res);
+  try {
+    await run(out);
+  } catch (err) {
+    if (!out.isStarted) throw err;
+    out.fail(err);
+  }
+  out.end();
+}
+
+async function pull(engine: Engine, ctx: Ctx, fromImage: string): Promise<void> {
+  const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
+  const platform = ctx.opt('platform');
+  const signal = clientGone(ctx);
+  ctx.req.resume();
+  await streamed(ctx, (out) =>
+    engine.distribution.pull(
+      { image: fromImage, tag: ctx.opt('tag') ?? '', ...(platform ? { platform } : {}), ...(auth ? { auth } : {}), signal },
+      (ev) => out.progress(ev),
+    ),
+  );
+}
+
+async function push(engine: Engine, ctx: Ctx): Promise<void> {
+  await ctx.jsonOptions();
+  const auth = decodeRegistryAuth(ctx.req.headers['x-registry-auth']);
+  const signal = clientGone(ctx);
+  await streamed(ctx, (out) =>
+    engine.distribution.push({ name: ctx.params.name!, tag: ctx.opt('tag') ?? '', ...(auth ? { auth } : {}), signal }, (ev) => out.progress(ev)),
+  );
 }
 
 async function load(engine: Engine, ctx: Ctx): Promise<void> {
@@ -103,6 +147,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
   r.get('/images/{name*}/json', async (ctx) => ctx.send(200, imageInspect(await engine.images.inspect(ctx.params.name!), ctx.version)));
   r.get('/images/{name*}/history', async (ctx) => ctx.send(200, historyItems(await engine.images.history(ctx.params.name!))));
   r.get('/images/{name*}/get', (ctx) => save(engine, ctx, [ctx.params.name!]));
+  r.post('/images/{name*}/push', (ctx) => push(engine, ctx));
   r.post('/images/{name*}/tag', async (ctx) => {
     await ctx.jsonOptions();
     engine.images.tag(ctx.params.name!, ctx.opt('repo') ?? '', ctx.opt('tag') ?? '');

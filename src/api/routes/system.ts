@@ -1,4 +1,4 @@
-/** /_ping, /version, /info, /system/df. */
+/** /_ping, /version, /info, /system/df, /auth. */
 import { readdir } from 'node:fs/promises';
 import type { Engine } from '../../engine/engine.js';
 import type { Ctx } from '../context.js';
@@ -8,6 +8,29 @@ import { imageSummary } from '../wire/images.js';
 import { hostPlatform } from '../../oci/platform.js';
 import { containerSummary } from '../wire/containers.js';
 import { volumeBody } from '../wire/volumes.js';
+import { toRegistryAuth, type AuthConfig } from '../registryauth.js';
+import { invalidArgument } from '../../lib/errors.js';
+
+/** `docker login`: checks the credentials against the registry; the client keeps them. */
+async function auth(engine: Engine, ctx: Ctx): Promise<void> {
+  const body = await ctx.json<AuthConfig>();
+  if (!body || typeof body !== 'object') throw invalidArgument('invalid auth configuration');
+  const creds = toRegistryAuth(body) ?? {};
+  const { identityToken } = await engine.distribution.login(body.serveraddress ?? '', creds);
+  ctx.send(200, { IdentityToken: identityToken, Status: 'Login Succeeded' });
+}
+
+/** Insecure registries as docker's info lists them: CIDRs apart, names as insecure index configs. */
+function registryConfig(insecure: string[]): Record<string, unknown> {
+  const cidrs = ['::1/128', '127.0.0.0/8'];
+  const indexes: Record<string, unknown> = { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } };
+  for (const r of insecure) {
+    if (r.includes('/')) {
+      if (!cidrs.includes(r)) cidrs.push(r);
+    } else indexes[r] = { Name: r, Mirrors: [], Secure: false, Official: false };
+  }
+  return { InsecureRegistryCIDRs: cidrs, IndexConfigs: indexes, Mirrors: [] };
+}
 
 function ping(ctx: Ctx): void {
   ctx.res.setHeader('Cache-Control', 'no-cache, no-store, must-revalidate');
@@ -103,13 +126,7 @@ async function info(engine: Engine, ctx: Ctx): Promise<void> {
     OSType: 'linux',
     Architecture: h.architecture,
     IndexServerAddress: 'https://index.docker.io/v1/',
-    RegistryConfig: {
-      InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8'],
-      IndexConfigs: {
-        'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true },
-      },
-      Mirrors: [],
-    },
+    RegistryConfig: registryConfig(id.insecureRegistries),
     NCPU: h.ncpu,
     MemTotal: h.memTotal,
     GenericResources: null,
@@ -181,4 +198,5 @@ export function systemRoutes(r: Router, engine: Engine): void {
   r.get('/version', (ctx) => ctx.send(200, versionBody(engine)));
   r.get('/info', (ctx) => info(engine, ctx));
   r.get('/system/df', (ctx) => systemDf(engine, ctx));
+  r.post('/auth', (ctx) => auth(engine, ctx));
 }

@@ -22,6 +22,7 @@ import { humanSize, humanSizeWithPrecision, timeAgo } from '../../lib/units.js';
 import { goTimeString, rfc3339 } from '../util/gotime.js';
 import { confirm } from '../prompt.js';
 import { inspectOutput } from './inspect.js';
+import { imageRegistryCommands } from './registry.js';
 import {
   checkFilters,
   ellipsis,
@@ -635,6 +636,7 @@ export function imageGroup(): CommandDef {
       loadDef('load'),
       imagesDef('ls', '[OPTIONS] [REPOSITORY[:TAG]]', ['list']),
       pruneDef(),
+      ...imageRegistryCommands(),
       removeDef('rm', ['rmi', 'remove']),
       saveDef('save'),
       tagDef('tag'),

@@ -5,6 +5,7 @@ import { containerGroup, containerShortcuts } from './container.js';
 import { imageGroup, imageShortcuts } from './images.js';
 import { inspectDef } from './inspect.js';
 import { networkGroup } from './network.js';
+import { registryCommands } from './registry.js';
 import { infoTopDef, systemGroup, versionDef } from './system.js';
 import { volumeGroup } from './volumes.js';
 
@@ -15,6 +16,7 @@ export function commands(): CommandDef[] {
     ...containerShortcuts(),
     containerGroup(),
     inspectDef(),
+    ...registryCommands(),
     networkGroup(),
     versionDef(),
     infoTopDef(),

@@ -25,6 +25,7 @@ import { DetachError } from '../detachkeys.js';
 import { forwardSignals, logrusLine, monitorTtySize, streamHijacked, ttySize } from '../attach.js';
 import { containerFlags, createFlags, parseContainerOptions, type ContainerConfig } from './containeropts.js';
 import { errorText } from './common.js';
+import { registryAuthHeader } from '../auth.js';
 
 const PULL_ALWAYS = 'always';
 const PULL_MISSING = 'missing';
@@ -163,7 +164,8 @@ class CIDFile {
 
 /** Pulls an image, rendering the progress on stderr (discarded with -q). */
 async function pullImage(cli: CLI, image: string, opts: CreateOptions): Promise<void> {
-  const body = await cli.client().imagePull(image, opts.platform ? { platform: opts.platform } : {});
+  const registryAuth = registryAuthHeader(cli, parseNormalized(image).domain);
+  const body = await cli.client().imagePull(image, { registryAuth, ...(opts.platform ? { platform: opts.platform } : {}) });
   const sink: Output = opts.quiet ? discardOutput() : cli.err;
   await displayJSONMessages(body, sink, { isTerminal: sink.isTTY, width: sink.isTTY ? (sink.stream.columns ?? 200) : 200 });
 }

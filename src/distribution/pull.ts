@@ -1,0 +1,229 @@
+/**
+ * `docker pull`: resolves a tag or digest to a manifest (picking the
+ * platform's entry from an index), fetches the config, downloads the layers
+ * a few at a time into the content store — digest-verified as they stream,
+ * resumed with Range from what an interrupted attempt left — and extracts
+ * them in order while later ones still download. The image is named only
+ * once every layer is extracted and verified against the config's diff IDs.
+ * Progress follows docker's messages, layer by layer.
+ */
+import type { ContentStore } from '../core/content.js';
+import type { DistributionMetadata } from '../core/distribution.js';
+import type { ImageMetadata } from '../core/images.js';
+import type { ProgressSink } from '../core/progress.js';
+import type { Snapshotter } from '../core/snapshots.js';
+import { shortId, type Digest } from '../lib/digest.js';
+import { BerthError, invalidArgument, isKind, notFound } from '../lib/errors.js';
+import { chainIds } from '../oci/chain.js';
+import type { Descriptor, ImageConfig, Index, Manifest } from '../oci/image.js';
+import { isIndex, isManifest } from '../oci/mediatypes.js';
+import { formatPlatform, hostPlatform, matchPlatform, pickPlatform, type Platform } from '../oci/platform.js';
+import { familiarName, familiarString, fullName, fullString, type Reference } from '../oci/reference.js';
+import { fetchBlob, limiter, throttled } from './blobs.js';
+import { unpackStoredLayer } from './layers.js';
+import { RegistryError, type RegistryClient } from './remote.js';
+
+export interface PullDeps {
+  content: ContentStore;
+  images: ImageMetadata;
+  snapshots: Snapshotter;
+  meta: DistributionMetadata;
+}
+
+export interface PullOptions {
+  /** A reference with a tag or a digest. */
+  ref: Reference;
+  client: RegistryClient;
+  /** Asked for explicitly (`--platform`); the host's otherwise. */
+  platform?: Platform;
+  /** Layers downloaded at once (docker's max-concurrent-downloads, 3). */
+  concurrency?: number;
+}
+
+export interface PullResult {
+  id: Digest;
+  /** The digest pulled by: the index's when there was one, else the manifest's. */
+  digest: Digest;
+  /** The name now points at an image it did not point at before. */
+  updated: boolean;
+}
+
+/** docker's TranslatePullError: the registry's codes in the words `docker pull` prints. */
+export function translatePullError(err: unknown, ref: Reference): unknown {
+  if (!(err instanceof RegistryError)) return err;
+  const first = err.codes[0];
+  if (first === 'DENIED' || (first === 'UNAUTHORIZED' && err.codes.includes('DENIED'))) {
+    return new BerthError('NotFound', `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ${err.message}`);
+  }
+  if (first === 'MANIFEST_UNKNOWN') return new BerthError('NotFound', `manifest for ${familiarString(ref)} not found: ${err.message}`);
+  if (first === 'NAME_UNKNOWN') return new BerthError('NotFound', `repository ${familiarName(ref)} not found: ${err.message}`);
+  return new BerthError('Internal', err.message);
+}
+
+function parse<T>(body: Buffer, what: string): T {
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch {
+    throw invalidArgument(`${what}: invalid JSON`);
+  }
+}
+
+export async function pullImage(deps: PullDeps, opts: PullOptions, progress: ProgressSink): Promise<PullResult> {
+  const { ref, client } = opts;
+  const repo = ref.path;
+  const source = { registry: ref.domain, repository: repo };
+  const tagOrDigest = ref.digest ?? ref.tag ?? 'latest';
+  let top;
+  try {
+    top = await client.manifest(repo, tagOrDigest);
+  } catch (err) {
+    throw translatePullError(err, ref);
+  }
+  progress({ kind: 'status', id: ref.digest ? fullString(ref) : tagOrDigest, text: `Pulling from ${ref.path}` });
+
+  let manifestDesc: Descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.body.length };
+  let manifestBody = top.body;
+  let indexDesc: Descriptor | undefined;
+  if (isIndex(top.mediaType)) {
+    const index = parse<Index>(top.body, 'manifest list');
+    const want = opts.platform ?? hostPlatform();
+    const entries = (index.manifests ?? []).filter((m) => isManifest(m.mediaType));
+    const i = pickPlatform(
+      want,
+      entries.map((m) => m.platform),
+    );
+    if (i < 0) throw notFound(`no matching manifest for ${formatPlatform(want)} in the manifest list entries`);
+    indexDesc = { mediaType: top.mediaType, digest: top.digest, size: top.body.length };
+    const entry = entries[i]!;
+    let m;
+    try {
+      m = await client.manifest(repo, entry.digest);
+    } catch (err) {
+      throw translatePullError(err, ref);
+    }
+    manifestDesc = { mediaType: m.mediaType, digest: m.digest, size: m.body.length };
+    manifestBody = m.body;
+  } else if (!isManifest(top.mediaType)) {
+    throw invalidArgument(`unsupported manifest media type and no default available: ${top.mediaType}`);
+  }
+  const manifest = parse<Manifest>(manifestBody, 'manifest');
+  if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw invalidArgument('invalid manifest: config or layers missing');
+
+  const configBlob = await fetchBlob(deps.content, client, repo, manifest.config);
+  const config = parse<ImageConfig>(await deps.content.read(configBlob.digest), 'image config');
+  if (opts.platform && !matchPlatform(opts.platform, { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) })) {
+    const actual = formatPlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
+    throw notFound(`image with reference ${familiarString(ref)} was found but does not match the specified platform: wanted ${formatPlatform(opts.platform)}, actual: ${actual}`);
+  }
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) {
+    throw invalidArgument(`invalid manifest: ${manifest.layers.length} layers for ${diffIds.length} diff IDs in the image config`);
+  }
+  deps.meta.addSource(configBlob.digest, source);
+
+  await pullLayers(deps, { client, repo, layers: manifest.layers, diffIds, concurrency: opts.concurrency ?? 3 }, progress);
+  for (const l of manifest.layers) deps.meta.addSource(l.digest, source);
+
+  await deps.content.put(manifestBody, { expected: manifestDesc.digest });
+  if (indexDesc) await deps.content.put(top.body, { expected: indexDesc.digest });
+  const id = configBlob.digest;
+  const digestName = `${fullName(ref)}@${top.digest}`;
+  const tagName = ref.digest ? undefined : fullString({ domain: ref.domain, path: ref.path, tag: tagOrDigest });
+  const before = deps.images.resolveName(tagName ?? digestName);
+  const existing = deps.images.get(id);
+  deps.images.put(
+    { ...(existing ?? { added: Date.now() }), id, manifest: manifestDesc, ...(indexDesc ? { index: indexDesc } : existing?.index ? { index: existing.index } : {}) },
+    tagName ? [digestName, tagName] : [digestName],
+  );
+  progress({ kind: 'status', text: `Digest: ${top.digest}` });
+  return { id, digest: top.digest, updated: before !== id };
+}
+
+interface LayerPlan {
+  desc: Descriptor;
+  diffId: Digest;
+  chain: Digest;
+  parent: Digest | null;
+  id: string;
+  /** Already extracted: only the blob may be missing. */
+  extracted: boolean;
+  haveBlob: boolean;
+}
+
+/**
+ * Downloads run `concurrency` at a time in layer order; each layer is
+ * extracted as soon as its blob is in and the layer below it extracted.
+ */
+async function pullLayers(
+  deps: PullDeps,
+  o: { client: RegistryClient; repo: string; layers: Descriptor[]; diffIds: Digest[]; concurrency: number },
+  progress: ProgressSink,
+): Promise<void> {
+  const chains = chainIds(o.diffIds);
+  const plans: LayerPlan[] = [];
+  for (let i = 0; i < o.layers.length; i++) {
+    const desc = o.layers[i]!;
+    const extracted = deps.snapshots.get(chains[i]!) !== undefined;
+    plans.push({
+      desc,
+      diffId: o.diffIds[i]!,
+      chain: chains[i]!,
+      parent: i === 0 ? null : chains[i - 1]!,
+      id: shortId(desc.digest),
+      extracted,
+      haveBlob: (await deps.content.info(desc.digest)) !== undefined,
+    });
+  }
+  const todo = plans.filter((p) => !(p.extracted && p.haveBlob));
+  for (const p of plans) {
+    if (p.extracted && p.haveBlob) progress({ kind: 'item', id: p.id, action: 'Already exists' });
+    else progress({ kind: 'item', id: p.id, action: 'Pulling fs layer' });
+  }
+  todo.slice(o.concurrency).forEach((p) => p.haveBlob || progress({ kind: 'item', id: p.id, action: 'Waiting' }));
+
+  const queue = todo.filter((p) => !p.haveBlob);
+  const limit = limiter(o.concurrency);
+  const downloads = new Map<LayerPlan, Promise<void>>();
+  for (const p of queue) {
+    const d = limit.run(() => download(deps, o.client, o.repo, p, progress));
+    d.catch((err: unknown) => limit.cancel(err));
+    downloads.set(p, d);
+  }
+  try {
+    for (const p of todo) {
+      await downloads.get(p);
+      if (!p.extracted) {
+        const total = p.desc.size;
+        const emit = throttled((current: number) => progress({ kind: 'item', id: p.id, action: 'Extracting', current, total }));
+        emit(0, true);
+        await unpackStoredLayer(deps, p.desc.digest, p.parent, p.diffId, (n) => emit(n));
+        emit(total, true);
+      }
+      progress({ kind: 'item', id: p.id, action: 'Pull complete' });
+    }
+  } catch (err) {
+    // Queued downloads are dropped; running ones end before the error is reported.
+    limit.cancel(err);
+    await Promise.allSettled(downloads.values());
+    throw err;
+  }
+}
+
+async function download(deps: PullDeps, client: RegistryClient, repo: string, p: LayerPlan, progress: ProgressSink): Promise<void> {
+  const emit = throttled((current: number) => progress({ kind: 'item', id: p.id, action: 'Downloading', current, total: p.desc.size }));
+  try {
+    await fetchBlob(deps.content, client, repo, p.desc, {
+      onData: (n) => emit(n),
+      onVerify: () => {
+        emit(p.desc.size, true);
+        progress({ kind: 'item', id: p.id, action: 'Verifying Checksum' });
+      },
+    });
+  } catch (err) {
+    if (isKind(err, 'InvalidArgument') && /mismatch/.test((err as Error).message)) {
+      throw invalidArgument(`filesystem layer verification failed for digest ${p.desc.digest}`);
+    }
+    throw err;
+  }
+  progress({ kind: 'item', id: p.id, action: 'Download complete' });
+}
