@@ -53,3 +53,23 @@ export function decodeRegistryAuth(header: string | string[] | undefined): Regis
   }
   return toRegistryAuth(config);
 }
+
+/** `X-Registry-Config` (builds): base64url of `{ server: AuthConfig }`, every registry the client has credentials for. */
+export function decodeRegistryConfig(header: string | string[] | undefined): Record<string, RegistryAuth> {
+  const value = Array.isArray(header) ? header[0] : header;
+  const out: Record<string, RegistryAuth> = {};
+  if (!value) return out;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value.trim().replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'));
+  } catch {
+    return out;
+  }
+  if (!parsed || typeof parsed !== 'object') return out;
+  for (const [server, config] of Object.entries(parsed as Record<string, unknown>)) {
+    if (!config || typeof config !== 'object') continue;
+    const auth = toRegistryAuth(config as AuthConfig);
+    if (auth) out[server] = auth;
+  }
+  return out;
+}

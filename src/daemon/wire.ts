@@ -19,7 +19,9 @@ import { SqliteContainers } from '../store/containers.js';
 import { SqliteNetworks } from '../store/networks.js';
 import { NetworkService, tableName } from '../engine/networks.js';
 import { BuildService } from '../engine/build.js';
-import { DistributionService } from '../engine/distribution.js';
+import { DistributionService, registryOf } from '../engine/distribution.js';
+import { formatPlatform } from '../oci/platform.js';
+import { parseNormalized } from '../oci/reference.js';
 import { DEFAULT_CERT_DIRS } from '../distribution/transport.js';
 import { SqliteDistribution } from '../store/distribution.js';
 import { hasProcess } from '../core/containers.js';
@@ -141,8 +143,6 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
   // Containers still running from before the daemon started get their health checks back.
   for (const c of containerStore.list()) if (hasProcess(c.state.Status)) health.start(c.id, true);
 
-  const build = new BuildService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events, db, tmp: join(cfg.dataRoot, 'tmp'), cacheMounts: join(cfg.dataRoot, 'buildcache') });
-  await build.init();
   const distribution = new DistributionService({
     content,
     images,
@@ -153,6 +153,14 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     collect,
     hosts: { insecure: cfg.insecureRegistries, certDirs: DEFAULT_CERT_DIRS, userAgent: `berth/${BERTH_VERSION}` },
   });
+  const build = new BuildService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events, db, tmp: join(cfg.dataRoot, 'tmp'), cacheMounts: join(cfg.dataRoot, 'buildcache'),
+    pull: ({ ref, platform, auths }, progress) => {
+      const registry = parseNormalized(ref).domain;
+      const auth = Object.entries(auths).find(([server]) => registryOf(server) === registry)?.[1];
+      return distribution.pull({ image: ref, ...(platform ? { platform: formatPlatform(platform) } : {}), ...(auth ? { auth } : {}) }, progress);
+    },
+  });
+  await build.init();
   const engine: Engine = {
     identity: {
       id: await engineId(cfg.dataRoot),

@@ -15,6 +15,8 @@ import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ContentStore } from '../core/content.js';
+import type { RegistryAuth } from '../core/distribution.js';
+import type { ProgressEvent, ProgressSink } from '../core/progress.js';
 import type { ImageMetadata } from '../core/images.js';
 import type { Snapshotter } from '../core/snapshots.js';
 import { ignored, parseDockerignore } from '../build/dockerignore.js';
@@ -57,8 +59,8 @@ export interface BuildDeps {
   tmp: string;
   /** Where RUN --mount=type=cache directories live (`<data-root>/buildcache`). */
   cacheMounts: string;
-  /** Fetches a base image from its registry; absent when this daemon cannot pull. */
-  pull?: (ref: string, platform: Platform | undefined, progress: (m: BuildMessage) => void) => Promise<void>;
+  /** Fetches a base image from its registry with the build's credentials (registry → auth); absent when this daemon cannot pull. */
+  pull?: (req: { ref: string; platform?: Platform; auths: Record<string, RegistryAuth> }, progress: ProgressSink) => Promise<void>;
 }
 
 export interface BuildOptions {
@@ -80,6 +82,8 @@ export interface BuildOptions {
   cacheFrom: string[];
   /** The platform to build for (`--platform`); FROM --platform overrides it per stage. */
   platform?: string;
+  /** Credentials for pulling base images, by registry (docker's X-Registry-Config). */
+  auths?: Record<string, RegistryAuth>;
 }
 
 /** One message of docker's legacy build stream. */
@@ -374,7 +378,7 @@ class BuildRun {
     const denied = () => new BuildError(`pull access denied for ${ref.split(':')[0]}, repository does not exist or may require 'docker login'`);
     const pull = async () => {
       if (!this.deps.pull) throw denied();
-      await this.deps.pull(ref, want, (m) => this.send(m));
+      await this.deps.pull({ ref, ...(want ? { platform: want } : {}), auths: this.opts.auths ?? {} }, (ev) => this.send(pullMessage(ev)));
     };
     if (this.opts.pull) await pull();
     let record;
@@ -916,6 +920,20 @@ class BuildRun {
       throw new BuildError(`unable to convert uid/gid chown string to host mapping: can't find uid for user ${u}`);
     });
     return { uid: user.uid, gid: g !== undefined ? user.gid : /^\d+$/.test(u ?? '') ? Number(u) : user.gid };
+  }
+}
+
+/** A pull's progress as a line of the build stream. */
+function pullMessage(ev: ProgressEvent): BuildMessage {
+  switch (ev.kind) {
+    case 'item':
+      return { status: ev.action, id: ev.id, ...(ev.current !== undefined ? { progressDetail: { current: ev.current, ...(ev.total !== undefined ? { total: ev.total } : {}) } } : {}) };
+    case 'status':
+      return { status: ev.text, ...(ev.id ? { id: ev.id } : {}) };
+    case 'line':
+      return { stream: `${ev.text}\n` };
+    case 'aux':
+      return {};
   }
 }
 

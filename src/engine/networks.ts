@@ -59,13 +59,14 @@ const BUILTIN = ['bridge', 'host', 'none'];
 const BRIDGE_NAME_OPT = 'com.docker.network.bridge.name';
 const HOSTS_BASE = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
 
-/** The network a container's NetworkMode names: docker's `default` is the bridge. */
-export function modeNetwork(mode: string): string {
-  return !mode || mode === 'default' ? 'bridge' : mode;
-}
-
 export class NetworkService {
   private readonly dns: DnsServer;
+
+  /** The network a container's NetworkMode names: docker's `default` is the bridge, or none when the daemon has no bridge. */
+  private modeNetwork(mode: string): string {
+    if (mode && mode !== 'default') return mode;
+    return this.deps.bridge === 'none' ? 'none' : 'bridge';
+  }
 
   constructor(private readonly deps: NetworkDeps) {
     this.dns = new DnsServer({
@@ -341,7 +342,7 @@ export class NetworkService {
    * leaves no container behind.
    */
   plan(c: ContainerRecord, asked: Record<string, EndpointConfig> | null | undefined): void {
-    const mode = modeNetwork(c.hostConfig.NetworkMode);
+    const mode = this.modeNetwork(c.hostConfig.NetworkMode);
     c.hostConfig.NetworkMode = mode;
     const wanted: Record<string, EndpointConfig> = {};
     if (mode === 'none' || mode === 'host') {
@@ -381,7 +382,7 @@ export class NetworkService {
    * its names in the networks' DNS, and its /etc/hosts and resolv.conf.
    */
   async attach(c: ContainerRecord, pid: number, dir: string): Promise<void> {
-    const names = Object.keys(c.networks ?? { [modeNetwork(c.hostConfig.NetworkMode)]: {} });
+    const names = Object.keys(c.networks ?? { [this.modeNetwork(c.hostConfig.NetworkMode)]: {} });
     const first = names[0];
     if (!first || first === 'host' || first === 'none') {
       await this.writeEtc(c, dir, []);
@@ -474,7 +475,7 @@ export class NetworkService {
   async connect(ref: string, containerRef: string, cfg: EndpointConfig = {}): Promise<void> {
     const n = this.get(ref);
     const c = this.deps.containers.get(containerRef);
-    const mode = modeNetwork(c.hostConfig.NetworkMode);
+    const mode = this.modeNetwork(c.hostConfig.NetworkMode);
     if (n.driver !== 'bridge' || mode === 'host' || mode === 'none') throw invalidArgument(`container cannot be disconnected from host network or connected to host network`);
     if (c.networks?.[n.name] || this.deps.store.endpoints({ networkId: n.id, containerId: c.id }).length) {
       throw new BerthError('Forbidden', `endpoint with name ${c.name} already exists in network ${n.name}`);
@@ -513,7 +514,7 @@ export class NetworkService {
     const rest = { ...(c.networks ?? {}) };
     delete rest[n.name];
     c.networks = rest;
-    if (modeNetwork(c.hostConfig.NetworkMode) === n.name) c.hostConfig.NetworkMode = Object.keys(rest)[0] ?? 'none';
+    if (this.modeNetwork(c.hostConfig.NetworkMode) === n.name) c.hostConfig.NetworkMode = Object.keys(rest)[0] ?? 'none';
     this.deps.containers.save(c);
     if (c.state.Status === 'running') await this.writeEtc(c, this.dirOf(c), this.deps.store.endpoints({ containerId: c.id }));
   }
@@ -547,7 +548,7 @@ export class NetworkService {
    * files: a rename would leave the container with the old one).
    */
   async writeEtc(c: ContainerRecord, dir: string, endpoints: Endpoint[]): Promise<void> {
-    const mode = modeNetwork(c.hostConfig.NetworkMode);
+    const mode = this.modeNetwork(c.hostConfig.NetworkMode);
     const h = c.hostConfig;
     let hosts = mode === 'host' ? await fs.readFile('/etc/hosts', 'utf8').catch(() => HOSTS_BASE) : HOSTS_BASE;
     for (const extra of (h.ExtraHosts as string[] | null) ?? []) {

@@ -149,6 +149,9 @@ describe('registry client against docker-registry', { skip }, () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, new RegExp(`Unable to find image '${reg.host}/cli/busybox:latest' locally`));
     assert.equal(run.stdout, 'auto-pulled\n');
+    // With the default bridge turned off (--bridge none), a container's default network is none, as with dockerd.
+    const plain = docker(b, ['run', '--rm', name, 'sh', '-c', 'grep -c : /proc/net/dev']);
+    assert.equal(plain.stdout, '1\n', plain.stderr);
     const missing = docker(b, ['pull', `${reg.host}/cli/nosuch:1`]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, new RegExp(`Error response from daemon: manifest for ${reg.host}/cli/nosuch:1 not found: manifest unknown: manifest unknown`));

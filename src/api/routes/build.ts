@@ -5,6 +5,7 @@ import type { Engine } from '../../engine/engine.js';
 import { BuildError } from '../../engine/build.js';
 import { invalidArgument } from '../../lib/errors.js';
 import { parsePlatform } from '../../oci/platform.js';
+import { decodeRegistryConfig } from '../registryauth.js';
 import type { Ctx } from '../context.js';
 import { JsonStream } from '../jsonstream.js';
 import type { Router } from '../router.js';
@@ -58,6 +59,7 @@ async function build(engine: Engine, ctx: Ctx): Promise<void> {
       labels: jsonParam<Record<string, string>>(ctx, 'labels', {}),
       quiet: ctx.bool('q'),
       pull: ctx.bool('pull'),
+      auths: decodeRegistryConfig(ctx.req.headers['x-registry-config']),
       cacheFrom: jsonParam<string[]>(ctx, 'cachefrom', []),
       ...(ctx.opt('platform') ? { platform: ctx.opt('platform')! } : {}),
       ...(ctx.opt('target') ? { target: ctx.opt('target')! } : {}),
