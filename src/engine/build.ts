@@ -130,7 +130,7 @@ export class BuildService {
       const dockerfilePath = await resolveInRoot(dir, opts.dockerfile || 'Dockerfile');
       const text = dockerfilePath ? await fs.readFile(dockerfilePath, 'utf8').catch(() => undefined) : undefined;
       if (text === undefined) throw new BuildError(`Cannot locate specified Dockerfile: ${opts.dockerfile || 'Dockerfile'}`);
-      await this.applyIgnore(dir, opts.dockerfile || 'Dockerfile');
+      await this.applyIgnore(dir);
       const build = parseDockerfile(text);
       const names = opts.tags.map((t) => {
         const ref = parseRepoTag(t, '');
@@ -150,15 +150,14 @@ export class BuildService {
     }
   }
 
-  /** The context's files that .dockerignore leaves out are deleted (the Dockerfile stays for the build). */
-  private async applyIgnore(dir: string, dockerfile: string): Promise<void> {
+  /** The context's files that .dockerignore leaves out are deleted, the Dockerfile and .dockerignore too (read before). */
+  private async applyIgnore(dir: string): Promise<void> {
     const text = await fs.readFile(join(dir, '.dockerignore'), 'utf8').catch(() => undefined);
     if (text === undefined) return;
     const patterns = parseDockerignore(text);
     const walk = async (rel: string): Promise<void> => {
       for (const e of await fs.readdir(join(dir, rel), { withFileTypes: true })) {
         const p = rel ? `${rel}/${e.name}` : e.name;
-        if (p === dockerfile || p === '.dockerignore') continue;
         if (e.isDirectory()) {
           await walk(p);
           if (ignored(patterns, p) && (await fs.readdir(join(dir, p))).length === 0) await fs.rmdir(join(dir, p));

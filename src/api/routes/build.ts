@@ -1,9 +1,10 @@
 /** `POST /build` (the classic builder's legacy stream) and `POST /build/prune`. */
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Engine } from '../../engine/engine.js';
 import { BuildError } from '../../engine/build.js';
 import { invalidArgument } from '../../lib/errors.js';
+import { completeTar } from '../../lib/tarend.js';
 import type { Ctx } from '../context.js';
 import { JsonStream } from '../jsonstream.js';
 import type { Router } from '../router.js';
@@ -18,9 +19,13 @@ function jsonParam<T>(ctx: Ctx, name: string, fallback: T): T {
   }
 }
 
-/** The context as sent: a tar, possibly gzip-compressed (the docker CLI sends it plain unless asked). */
+/**
+ * The context as sent: a tar, possibly gzip-compressed (the docker CLI sends
+ * it plain unless asked), completed when it lacks its end blocks, as the
+ * docker CLI's does when `-f` names a Dockerfile outside the context.
+ */
 function contextStream(req: Readable): Readable {
-  const out = new PassThrough();
+  const out = completeTar();
   let seen = false;
   req.once('data', (first: Buffer) => {
     seen = true;
