@@ -5,6 +5,7 @@ import type { Engine } from '../../engine/engine.js';
 import { BuildError } from '../../engine/build.js';
 import { invalidArgument } from '../../lib/errors.js';
 import { completeTar } from '../../lib/tarend.js';
+import { familiarString, parseNormalized, withDefaultTag } from '../../oci/reference.js';
 import type { Ctx } from '../context.js';
 import { JsonStream } from '../jsonstream.js';
 import type { Router } from '../router.js';
@@ -48,10 +49,27 @@ function contextStream(req: Readable): Readable {
   return out;
 }
 
+/**
+ * docker's sanitizeRepoAndTags: each `t` in familiar form with a tag
+ * (`app` → `app:latest`, what "Successfully tagged" prints), no digests, no
+ * repeats.
+ */
+function buildTags(names: string[]): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    if (name === '') continue;
+    const ref = parseNormalized(name);
+    if (ref.digest !== undefined) throw invalidArgument('build tag cannot contain a digest');
+    const tagged = familiarString(withDefaultTag(ref));
+    if (!out.includes(tagged)) out.push(tagged);
+  }
+  return out;
+}
+
 async function build(engine: Engine, ctx: Ctx): Promise<void> {
   const out = new JsonStream(ctx.res);
-  const tags = ctx.all('t');
   try {
+    const tags = buildTags(ctx.all('t'));
     const opts = {
       dockerfile: ctx.opt('dockerfile') || 'Dockerfile',
       tags,

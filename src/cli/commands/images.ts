@@ -22,6 +22,7 @@ import { humanSize, humanSizeWithPrecision, timeAgo } from '../../lib/units.js';
 import { goTimeString, rfc3339 } from '../util/gotime.js';
 import { confirm } from '../prompt.js';
 import { inspectOutput } from './inspect.js';
+import { buildDef } from './build.js';
 import {
   checkFilters,
   ellipsis,
@@ -629,6 +630,7 @@ export function imageGroup(): CommandDef {
     short: 'Manage images',
     args: noArgs,
     sub: [
+      buildDef(),
       historyDef('history'),
       importDef('import'),
       inspectDef(),
