@@ -149,6 +149,8 @@ describe('build: berth sends what docker sends', { skip: !existsSync(DOCKER) }, 
       'lower/dockerfile': 'FROM busybox\n',
       'outside/Dockerfile.out': 'FROM busybox\nCOPY a.txt /\n',
       'plain/Dockerfile': 'FROM busybox\n',
+      'badignore/Dockerfile': 'FROM busybox\n',
+      'badignore/.dockerignore': 'ok\n[\n',
     };
     for (const [name, text] of Object.entries(files)) {
       mkdirSync(join(dir, name, '..'), { recursive: true });
@@ -277,6 +279,7 @@ describe('build: berth sends what docker sends', { skip: !existsSync(DOCKER) }, 
     await same(['nowhere']);
     await same(['-f', 'nope', 'plain']);
     await same(['-f', 'x', '-'], 'FROM busybox\n');
+    await same(['badignore']);
   });
 
   test('-q prints the image ID; an error in the stream is printed with its code', async () => {

@@ -11,7 +11,7 @@ import { promises as fsp } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { decodeJSONStream, messageError, parseNormalized, StreamError, type ImageBuildOptions, type JSONMessage } from '../../client/index.js';
@@ -291,22 +291,228 @@ function progressMode(cli: CLI, flags: Record<string, FlagValue>): 'plain' | 'tt
   return mode as 'plain' | 'tty';
 }
 
+/** What is sent: the context, the Dockerfile's name in it, and a checkout to remove afterwards. */
+interface PreparedContext {
+  body: Readable;
+  relDockerfile: string;
+  tempDir: string;
+}
+
+/**
+ * The context for PATH | URL | - and `-f`, as RunBuild prepares it; errors
+ * come back as docker words them (mostly `unable to prepare context: …`).
+ */
+async function prepareContext(cli: CLI, specified: string, dockerfileName: string, progBuff: Writer, progKept: Collected | undefined): Promise<PreparedContext> {
+  const dockerfileFromStdin = dockerfileName === '-';
+  let body: Readable | undefined;
+  let relDockerfile = '';
+  let contextDir = '';
+  let tempDir = '';
+  let dockerfileContent: Buffer | undefined;
+  try {
+    const exists = await fsp.stat(specified).then(
+      () => true,
+      () => false,
+    );
+    if (specified === '-') {
+      ({ body, relDockerfile } = await contextFromReader(cli.in.stream, dockerfileName));
+    } else if (exists) {
+      ({ dir: contextDir, relDockerfile } = await contextFromLocalDir(specified, dockerfileName));
+      if (outsideContext(relDockerfile)) {
+        try {
+          dockerfileContent = await fsp.readFile(dockerfileName);
+        } catch (e) {
+          throw new StatusError(`unable to open Dockerfile: ${fsError('open', dockerfileName, e).message}`, 1);
+        }
+      }
+    } else if (isGitURL(specified)) {
+      const cloned = await cloneGitContext(specified);
+      tempDir = cloned.tmp;
+      contextDir = await resolveContextDir(cloned.dir);
+      relDockerfile = await dockerfileRelPath(contextDir, dockerfileName);
+      if (outsideContext(relDockerfile)) throw new Error(`the Dockerfile (${dockerfileName}) must be within the build context`);
+    } else if (isURL(specified)) {
+      ({ body, relDockerfile } = await contextFromURL(cli, specified, dockerfileName, progBuff));
+    } else {
+      throw new Error(`path ${JSON.stringify(specified)} not found`);
+    }
+  } catch (e) {
+    if (tempDir !== '') await fsp.rm(tempDir, { recursive: true, force: true });
+    if (e instanceof StatusError) throw e;
+    if (progKept && isURL(specified)) cli.err.write(progKept.text() + '\n');
+    throw new StatusError(`unable to prepare context: ${(e as Error).message}`, 1);
+  }
+  try {
+    if (dockerfileFromStdin) dockerfileContent = await readAllStream(cli.in.stream);
+    if (body !== undefined) {
+      if (dockerfileContent === undefined) return { body, relDockerfile, tempDir };
+      const name = randomDockerfileName();
+      return { body: addDockerfileToTar(body, { name, content: dockerfileContent }), relDockerfile: name, tempDir };
+    }
+    let excludes: string[];
+    try {
+      excludes = trimBuildFilesFromExcludes(await readDockerignore(contextDir), relDockerfile, dockerfileFromStdin);
+    } catch (e) {
+      throw new StatusError((e as Error).message, 1);
+    }
+    let entries;
+    try {
+      entries = await contextEntries(contextDir, excludes);
+    } catch (e) {
+      throw new StatusError((e as Error).message, 1);
+    }
+    if (dockerfileContent === undefined) return { body: tarContext(entries), relDockerfile, tempDir };
+    const name = randomDockerfileName();
+    return { body: tarContext(entries, { dockerfile: { name, content: dockerfileContent } }), relDockerfile: name, tempDir };
+  } catch (e) {
+    if (tempDir !== '') await fsp.rm(tempDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** GetContextFromURL: the download, with docker's progress lines, read as a tar or a Dockerfile. */
+async function contextFromURL(cli: CLI, url: string, dockerfileName: string, progBuff: Writer): Promise<{ body: Readable; relDockerfile: string }> {
+  const res = await httpGet(url).catch((e: Error) => {
+    throw new Error(`unable to download remote context ${url}: ${e.message}`);
+  });
+  const total = Number(res.headers['content-length'] ?? -1);
+  const action = `Downloading build context from remote url: ${url}`;
+  const width = cli.out.isTTY ? (cli.out.stream.columns ?? 200) : 200;
+  const show = (n: number, end: boolean) => {
+    const p = progressString({ current: n, total: total > 0 ? total : 0 }, width);
+    progBuff.write(`${action} ${p}\r${p === '' ? '\n' : ''}${end ? '\r\n' : ''}`);
+  };
+  let last = 0;
+  const counted = res.pipe(
+    countBytes(
+      (n) => {
+        if (n - last > PROGRESS_EVERY) {
+          last = n;
+          show(n, false);
+        }
+      },
+      // Go's reader sees the data and the end of the body in one read, then the end again: two reports
+      (n) => {
+        show(n, false);
+        show(n, true);
+      },
+    ),
+  );
+  return contextFromReader(counted, dockerfileName);
+}
+
+/**
+ * Sends the context and shows the reply; resolves with the image ID the
+ * daemon reported. An error in the stream becomes docker's StatusError
+ * (its message, its code or 1).
+ */
+async function sendAndShow(cli: CLI, flags: Record<string, FlagValue>, ctx: PreparedContext, out: { prog: Writer; build: Writer; kept: () => string }): Promise<string> {
+  const quiet = flags['quiet'] as boolean;
+  const terminal = cli.out.isTTY;
+  const display =
+    !quiet && progressMode(cli, flags) === 'tty'
+      ? new BuildProgress(cli.out, { width: () => cli.out.stream.columns ?? 80, height: () => (cli.out.stream as { rows?: number }).rows ?? 24 })
+      : undefined;
+  let body = ctx.body;
+  if (flags['compress']) body = body.pipe(createGzip());
+
+  // "Sending build context": on a terminal every 512 KiB and at the end, otherwise only at the end
+  const sending = (n: number) => `Sending build context to Docker daemon ${humanSizeWithPrecision(n, 4).padStart(8)}\r`;
+  let sent = -1;
+  let last = 0;
+  const finishSending = () => {
+    if (sent < 0 || display) return;
+    out.prog.write(sending(sent) + '\r\n');
+    sent = -1;
+  };
+  const counted = body.pipe(
+    countBytes(
+      (n) => {
+        display?.sending(n, false);
+        if (terminal && !display && n - last > PROGRESS_EVERY) {
+          last = n;
+          out.prog.write(sending(n));
+        }
+      },
+      (n) => {
+        display?.sending(n, true);
+        sent = n;
+        finishSending();
+      },
+    ),
+  );
+  body.on('error', (e) => counted.destroy(e));
+
+  const client = cli.client();
+  const opts = buildOptions(flags);
+  opts.dockerfile = ctx.relDockerfile;
+  opts.buildArgs = withProxyArgs(opts.buildArgs ?? {}, cli.config()['proxies'], client.host);
+  opts.authConfigs = authConfigs(cli.config()['auths']);
+
+  let imageID = '';
+  let response: IncomingMessage;
+  try {
+    response = await client.imageBuild(counted, opts);
+  } catch (e) {
+    display?.finish(true);
+    if (quiet) cli.err.write(out.kept());
+    throw e;
+  }
+  try {
+    if (display) {
+      for await (const v of decodeJSONStream(response)) {
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
+        const m = v as JSONMessage;
+        const err = messageError(m);
+        if (err) throw err;
+        if (m.aux !== undefined && m.aux !== null) {
+          imageID = auxID(m, cli) ?? imageID;
+          continue;
+        }
+        if (typeof m.stream === 'string') display.stream(m.stream);
+        else if (typeof m.status === 'string' && !(m.progressDetail?.current || m.progressDetail?.total)) {
+          // a pull inside the build (dockerd): its status lines, without the progress bars
+          display.stream(`${m.id ? `${m.id}: ` : ''}${m.status}\n`);
+        }
+      }
+      display.finish(false);
+    } else {
+      finishSending();
+      await displayJSONMessages(response, out.build, {
+        isTerminal: terminal,
+        width: terminal ? (cli.out.stream.columns ?? 200) : 200,
+        onAux: (m) => {
+          imageID = auxID(m, cli) ?? imageID;
+        },
+      });
+    }
+  } catch (e) {
+    display?.finish(true);
+    if (e instanceof StreamError) {
+      if (quiet) cli.err.write(out.kept());
+      throw new StatusError(e.message, e.code === 0 ? 1 : e.code);
+    }
+    throw e;
+  }
+  return imageID;
+}
+
 async function runBuild(ctx: RunContext): Promise<void> {
   const { cli, flags, args } = ctx;
-  const specified = args[0]!;
   const dockerfileName = flags['file'] as string;
-  const quiet = flags['quiet'] as boolean;
   const iidfile = flags['iidfile'] as string;
-  const dockerfileFromStdin = dockerfileName === '-';
-  const contextFromStdin = specified === '-';
-  if (dockerfileFromStdin && contextFromStdin) throw new StatusError("invalid argument: can't use stdin for both build context and dockerfile", 1);
+  if (dockerfileName === '-' && args[0] === '-') throw new StatusError("invalid argument: can't use stdin for both build context and dockerfile", 1);
 
-  const progKept = quiet ? new Collected() : undefined;
-  const buildKept = quiet ? new Collected() : undefined;
-  const progBuff: Writer = progKept ?? cli.out;
-  const buildBuff: Writer = buildKept ?? cli.out;
-  const kept = () => (progKept?.text() ?? '') + (buildKept?.text() ?? '');
+  // with -q the output is kept, and shown only when the build fails
+  const progKept = flags['quiet'] ? new Collected() : undefined;
+  const buildKept = flags['quiet'] ? new Collected() : undefined;
+  const out = {
+    prog: progKept ?? cli.out,
+    build: buildKept ?? cli.out,
+    kept: () => (progKept?.text() ?? '') + (buildKept?.text() ?? ''),
+  };
   if (iidfile !== '') {
+    // no stale file when the build fails
     try {
       await fsp.rm(iidfile);
     } catch (e) {
@@ -314,189 +520,32 @@ async function runBuild(ctx: RunContext): Promise<void> {
     }
   }
 
-  let body: Readable | undefined;
-  let relDockerfile = '';
-  let contextDir = '';
-  let tempDir = '';
-  let dockerfileContent: Buffer | undefined;
-  const exists = await fsp.stat(specified).then(
-    () => true,
-    () => false,
-  );
+  const prepared = await prepareContext(cli, args[0]!, dockerfileName, out.prog, progKept);
+  let imageID: string;
   try {
-    try {
-      if (contextFromStdin) {
-        ({ body, relDockerfile } = await contextFromReader(cli.in.stream, dockerfileName));
-      } else if (exists) {
-        ({ dir: contextDir, relDockerfile } = await contextFromLocalDir(specified, dockerfileName));
-        if (outsideContext(relDockerfile)) {
-          try {
-            dockerfileContent = await fsp.readFile(dockerfileName);
-          } catch (e) {
-            throw new StatusError(`unable to open Dockerfile: ${fsError('open', dockerfileName, e).message}`, 1);
-          }
-        }
-      } else if (isGitURL(specified)) {
-        const cloned = await cloneGitContext(specified);
-        tempDir = cloned.tmp;
-        contextDir = await resolveContextDir(cloned.dir);
-        relDockerfile = await dockerfileRelPath(contextDir, dockerfileName);
-        if (outsideContext(relDockerfile)) throw new Error(`the Dockerfile (${dockerfileName}) must be within the build context`);
-      } else if (isURL(specified)) {
-        const res = await httpGet(specified).catch((e: Error) => {
-          throw new Error(`unable to download remote context ${specified}: ${e.message}`);
-        });
-        const total = Number(res.headers['content-length'] ?? -1);
-        const action = `Downloading build context from remote url: ${specified}`;
-        const width = cli.out.isTTY ? (cli.out.stream.columns ?? 200) : 200;
-        let last = 0;
-        const show = (n: number, end: boolean) => {
-          const p = progressString({ current: n, total: total > 0 ? total : 0 }, width);
-          progBuff.write(`${action} ${p}\r${p === '' ? '\n' : ''}${end ? '\r\n' : ''}`);
-        };
-        const counted = res.pipe(
-          countBytes(
-            (n) => {
-              if (n - last > PROGRESS_EVERY) {
-                last = n;
-                show(n, false);
-              }
-            },
-            (n) => show(n, true),
-          ),
-        );
-        ({ body, relDockerfile } = await contextFromReader(counted, dockerfileName));
-      } else {
-        throw new Error(`path ${JSON.stringify(specified)} not found`);
-      }
-    } catch (e) {
-      if (e instanceof StatusError) throw e;
-      if (progKept && isURL(specified)) cli.err.write(progKept.text() + '\n');
-      throw new StatusError(`unable to prepare context: ${(e as Error).message}`, 1);
-    }
-    if (dockerfileFromStdin) dockerfileContent = await readAllStream(cli.in.stream);
-
-    if (body !== undefined && dockerfileContent !== undefined) {
-      const name = randomDockerfileName();
-      body = addDockerfileToTar(body, { name, content: dockerfileContent });
-      relDockerfile = name;
-    } else if (body === undefined) {
-      const excludes = trimBuildFilesFromExcludes(
-        await readDockerignore(contextDir).catch((e: Error) => {
-          throw new StatusError(e.message, 1);
-        }),
-        relDockerfile,
-        dockerfileFromStdin,
-      );
-      let entries;
-      try {
-        entries = await contextEntries(contextDir, excludes);
-      } catch (e) {
-        throw new StatusError((e as Error).message, 1);
-      }
-      const add = dockerfileContent !== undefined ? { name: randomDockerfileName(), content: dockerfileContent } : undefined;
-      body = tarContext(entries, add ? { dockerfile: add } : {});
-      if (add) relDockerfile = add.name;
-    }
-    if (flags['compress']) body = body.pipe(createGzip());
-
-    const mode = progressMode(cli, flags);
-    const display = !quiet && mode === 'tty' ? new BuildProgress(cli.out, { width: () => cli.out.stream.columns ?? 80, height: () => (cli.out.stream as { rows?: number }).rows ?? 24 }) : undefined;
-    const terminal = cli.out.isTTY;
-    const sendingAction = 'Sending build context to Docker daemon';
-    let sent = -1;
-    let last = 0;
-    const finishSending = () => {
-      if (sent < 0 || display) return;
-      progBuff.write(`${sendingAction} ${humanSizeWithPrecision(sent, 4).padStart(8)}\r\r\n`);
-      sent = -1;
-    };
-    const counted = body.pipe(
-      countBytes(
-        (n) => {
-          display?.sending(n, false);
-          if (terminal && !display && n - last > PROGRESS_EVERY) {
-            last = n;
-            progBuff.write(`${sendingAction} ${humanSizeWithPrecision(n, 4).padStart(8)}\r`);
-          }
-        },
-        (n) => {
-          display?.sending(n, true);
-          sent = n;
-          finishSending();
-        },
-      ),
-    );
-    body.on('error', (e) => counted.destroy(e));
-
-    const client = cli.client();
-    const opts = buildOptions(flags);
-    opts.dockerfile = relDockerfile;
-    opts.buildArgs = withProxyArgs(opts.buildArgs ?? {}, cli.config()['proxies'], client.host);
-    opts.authConfigs = authConfigs(cli.config()['auths']);
-
-    let imageID = '';
-    let response: IncomingMessage;
-    try {
-      response = await client.imageBuild(counted, opts);
-    } catch (e) {
-      display?.finish(true);
-      if (progKept) cli.err.write(progKept.text());
-      throw e;
-    }
-    try {
-      if (display) {
-        for await (const v of decodeJSONStream(response)) {
-          if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;
-          const m = v as JSONMessage;
-          const err = messageError(m);
-          if (err) throw err;
-          if (m.aux !== undefined && m.aux !== null) {
-            imageID = auxID(m, cli) ?? imageID;
-            continue;
-          }
-          if (typeof m.stream === 'string') display.stream(m.stream);
-          else if (typeof m.status === 'string') display.stream(m.status + '\n');
-        }
-        display.finish(false);
-      } else {
-        finishSending();
-        await displayJSONMessages(response, buildBuff, {
-          isTerminal: terminal,
-          width: terminal ? (cli.out.stream.columns ?? 200) : 200,
-          onAux: (m) => {
-            imageID = auxID(m, cli) ?? imageID;
-          },
-        });
-      }
-    } catch (e) {
-      display?.finish(true);
-      if (e instanceof StreamError) {
-        if (quiet) cli.err.write(kept());
-        throw new StatusError(e.message, e.code === 0 ? 1 : e.code);
-      }
-      throw e;
-    }
-
-    if (buildKept) {
-      imageID = buildKept.text();
-      cli.out.write(imageID);
-    }
-    if (iidfile !== '') {
-      if (imageID === '') throw new StatusError(`Server did not provide an image ID. Cannot write ${iidfile}`, 1);
-      await fsp.writeFile(resolve(iidfile), imageID, { mode: 0o666 });
-    }
+    imageID = await sendAndShow(cli, flags, prepared, out);
   } finally {
-    if (tempDir !== '') await fsp.rm(tempDir, { recursive: true, force: true });
+    if (prepared.tempDir !== '') await fsp.rm(prepared.tempDir, { recursive: true, force: true });
+  }
+  if (buildKept) {
+    // the daemon's quiet stream is the image ID
+    imageID = buildKept.text();
+    cli.out.write(imageID);
+  }
+  if (iidfile !== '') {
+    if (imageID === '') throw new StatusError(`Server did not provide an image ID. Cannot write ${iidfile}`, 1);
+    await fsp.writeFile(iidfile, imageID, { mode: 0o666 });
   }
 }
 
-/** The image ID of an `aux` message (types.BuildResult). */
+/** The image ID of an `aux` message (types.BuildResult); undefined when it carries none. */
 function auxID(m: JSONMessage, cli: CLI): string | undefined {
-  const aux = m.aux as { ID?: unknown } | null;
-  if (aux && typeof aux === 'object' && typeof aux.ID === 'string') return aux.ID;
-  cli.err.write('Failed to parse aux message: invalid aux message');
-  return undefined;
+  const aux = m.aux as { ID?: unknown };
+  if (typeof aux !== 'object' || Array.isArray(aux) || (aux.ID !== undefined && typeof aux.ID !== 'string')) {
+    cli.err.write('Failed to parse aux message: the aux message is not a build result');
+    return undefined;
+  }
+  return aux.ID as string | undefined;
 }
 
 /** config.json `auths` as the daemon takes them (GetAllCredentials for credentials stored in the file). */

@@ -102,7 +102,12 @@ export async function readDockerignore(dir: string): Promise<string[]> {
  */
 export function trimBuildFilesFromExcludes(excludes: string[], dockerfile: string, dockerfileFromStdin: boolean): string[] {
   const out = [...excludes];
-  const m = new PatternMatcher(excludes);
+  let m: PatternMatcher;
+  try {
+    m = new PatternMatcher(excludes);
+  } catch {
+    return out; // contextEntries reports the bad pattern
+  }
   if (m.matches('.dockerignore')) out.push('!.dockerignore');
   if (!dockerfileFromStdin && m.matches(dockerfile)) out.push('!' + dockerfile);
   return out;
@@ -216,7 +221,14 @@ export function tarContext(entries: ContextEntry[], opts: TarContextOptions = {}
       else pack.entry(header, (err) => (err ? rej(err) : res()));
     });
   const addFile = async (e: ContextEntry, header: EntryHeader) => {
-    const fh = await fsp.open(e.abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(e.abs, fsc.O_RDONLY | fsc.O_NOFOLLOW);
+    } catch (err) {
+      // gone since the walk: left out, as docker's archiver skips a file it cannot add
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
     try {
       await new Promise<void>((res, rej) => {
         const entry = pack.entry(header, (err) => (err ? rej(err) : res()));
