@@ -212,8 +212,10 @@ export class BuildProgress {
     }
     if (!failed) this.close(this.now());
     if (this.timer) clearInterval(this.timer);
-    this.paint(this.render(true, failed));
     this.finished = true;
+    // a build that failed before it began (no daemon, a refused request) shows only its error
+    if (failed && this.steps.length === 0 && this.drawn === 0) return;
+    this.paint(this.render(true, failed));
     const rest = [...this.before, ...this.after];
     if (rest.length > 0) this.out.write(rest.map((l) => l + '\n').join(''));
   }

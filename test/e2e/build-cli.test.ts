@@ -7,10 +7,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { berth, cleanup, docker, hasDocker, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { berth, cleanup, docker, hasDocker, REPO, startDaemon, type Daemon, type Run } from '../helpers/daemon.js';
 import { makeTar } from '../helpers/tars.js';
 
 function write(dir: string, files: Record<string, string>): void {
@@ -21,6 +24,37 @@ function write(dir: string, files: Record<string, string>): void {
 }
 
 const ID = /^sha256:[0-9a-f]{64}$/;
+
+/** berth without blocking this process (a server here must answer it). */
+function berthAsync(d: { env: NodeJS.ProcessEnv }, args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--', join(REPO, 'bin/berth'), ...args], { env: d.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => (stdout += c));
+    p.stderr.on('data', (c) => (stderr += c));
+    p.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Serves the files under `root` on 127.0.0.1 (what git's dumb HTTP protocol needs, too). */
+async function fileServer(root: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const path = join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    if (!path.startsWith(root) || !existsSync(path) || statSync(path).isDirectory()) {
+      res.writeHead(404);
+      res.end('not here');
+      return;
+    }
+    res.writeHead(200, { 'Content-Length': statSync(path).size });
+    createReadStream(path).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
 
 describe('berth build against berthd', () => {
   let d: Daemon;
@@ -206,6 +240,42 @@ describe('berth build against berthd', () => {
     const missing = berth(d, ['build', join(root, 'no-such-dir')]);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, `unable to prepare context: path "${join(root, 'no-such-dir')}" not found\n`);
+  });
+
+  test('URL contexts: a Dockerfile, a tar, a git repository with #ref:subdir; a missing one fails as docker says', async () => {
+    const served = join(root, 'served');
+    write(served, { 'Dockerfile': 'FROM busybox\nRUN echo from-url > /u\n' });
+    writeFileSync(join(served, 'ctx.tar'), await makeTar([{ name: 'Dockerfile', content: 'FROM busybox\nCOPY f /f\n' }, { name: 'f', content: 'tarred\n' }]));
+    const src = join(root, 'gitsrc');
+    write(src, { 'Dockerfile': 'FROM busybox\n', 'app/Dockerfile': 'FROM busybox\nCOPY . /app\n', 'app/v.txt': 'v2\n' });
+    const git = (args: string[], cwd: string) => assert.equal(spawnSync('git', args, { cwd }).status, 0, `git ${args.join(' ')}`);
+    git(['init', '-q', '-b', 'main'], src);
+    git(['add', '.'], src);
+    git(['-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', 'one'], src);
+    git(['tag', 'v1'], src);
+    git(['clone', '-q', '--bare', src, join(served, 'repo.git')], root);
+    git(['update-server-info'], join(served, 'repo.git'));
+    const server = await fileServer(served);
+    try {
+      const df = await berthAsync(d, ['build', '-t', 'url-df', `${server.url}/Dockerfile`]);
+      assert.equal(df.code, 0, df.stderr);
+      assert.match(df.stdout, /^Downloading build context from remote url: http:\/\/127\.0\.0\.1:\d+\/Dockerfile .*\r/);
+      assert.equal(runIn('url-df', 'cat', '/u').stdout, 'from-url\n');
+
+      const tarCtx = await berthAsync(d, ['build', '-q', `${server.url}/ctx.tar`]);
+      assert.equal(tarCtx.code, 0, tarCtx.stderr);
+      assert.equal(runIn(tarCtx.stdout.trim(), 'cat', '/f').stdout, 'tarred\n');
+
+      const repo = await berthAsync(d, ['build', '-t', 'from-git', `${server.url}/repo.git#v1:app`]);
+      assert.equal(repo.code, 0, repo.stderr + repo.stdout);
+      assert.equal(runIn('from-git', 'ls', '/app').stdout, 'Dockerfile\nv.txt\n');
+
+      const missing = await berthAsync(d, ['build', `${server.url}/nothing`]);
+      assert.equal(missing.code, 1);
+      assert.equal(missing.stderr, `unable to prepare context: unable to download remote context ${server.url}/nothing: failed to GET ${server.url}/nothing with status 404 Not Found: not here\n`);
+    } finally {
+      await server.close();
+    }
   });
 
   test('the real docker CLI: -f outside the context, and .dockerignore listing the Dockerfile', { skip: !hasDocker() }, () => {

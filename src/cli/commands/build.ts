@@ -411,7 +411,7 @@ async function sendAndShow(cli: CLI, flags: Record<string, FlagValue>, ctx: Prep
   const terminal = cli.out.isTTY;
   const display =
     !quiet && progressMode(cli, flags) === 'tty'
-      ? new BuildProgress(cli.out, { width: () => cli.out.stream.columns ?? 80, height: () => (cli.out.stream as { rows?: number }).rows ?? 24 })
+      ? new BuildProgress(cli.out, { width: () => cli.out.stream.columns || 80, height: () => (cli.out.stream as { rows?: number }).rows || 24 })
       : undefined;
   let body = ctx.body;
   if (flags['compress']) body = body.pipe(createGzip());
