@@ -41,6 +41,9 @@ export function progressString(p: JSONProgressDetail, width: number, now = Date.
   return pbBox + numbersBox + timeLeftBox;
 }
 
+/** Where messages are printed: the CLI's output, or a buffer (`build -q` keeps the output for a failure). */
+export type Writer = Pick<Output, 'write'>;
+
 export interface DisplayOptions {
   isTerminal: boolean;
   /** Terminal width for progress bars (200 when unknown, like docker). */
@@ -49,7 +52,7 @@ export interface DisplayOptions {
   onAux?: (m: JSONMessage) => void;
 }
 
-function display(m: JSONMessage, out: Output, o: DisplayOptions): void {
+function display(m: JSONMessage, out: Writer, o: DisplayOptions): void {
   const err = messageError(m);
   if (err) throw err;
   const width = o.width ?? 200;
@@ -74,7 +77,7 @@ function display(m: JSONMessage, out: Output, o: DisplayOptions): void {
 }
 
 /** Reads and prints a message stream; throws the first in-band error (after printing what came before). */
-export async function displayJSONMessages(src: AsyncIterable<Buffer | string>, out: Output, o: DisplayOptions): Promise<void> {
+export async function displayJSONMessages(src: AsyncIterable<Buffer | string>, out: Writer, o: DisplayOptions): Promise<void> {
   let ids = new Map<string, number>();
   for await (const v of decodeJSONStream(src)) {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) continue;

@@ -122,10 +122,10 @@ describe('berth CLI against a fake daemon', () => {
     assert.ok(r.out.startsWith('Usage:  berth images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images\n\nAliases:\n  berth image ls, berth image list, berth images\n\nOptions:\n  -a, --all '));
     assert.ok(r.out.includes("      --format string   Format output using a custom template:\n                        'table':            Print output in table format\n                        with column headers (default)\n"));
     const root = await run(d, ['--help']);
-    assert.match(root.out, /^Usage:  berth \[OPTIONS\] COMMAND\n\nA self-sufficient runtime for containers\n\nCommon Commands:\n  run         Create and run a new container from an image\n  exec        Execute a command in a running container\n  ps          List containers\n  pull        Download an image from a registry\n  push        Upload an image to a registry\n  images      List images\n  login       Authenticate to a registry\n  logout      Log out from a registry\n/);
+    assert.match(root.out, /^Usage:  berth \[OPTIONS\] COMMAND\n\nA self-sufficient runtime for containers\n\nCommon Commands:\n  run         Create and run a new container from an image\n  exec        Execute a command in a running container\n  ps          List containers\n  build       Build an image from a Dockerfile\n  pull        Download an image from a registry\n  push        Upload an image to a registry\n  images      List images\n  login       Authenticate to a registry\n  logout      Log out from a registry\n/);
     const group = await run(d, ['image']);
     assert.equal(group.out, '');
-    assert.match(group.err, /^Usage:  berth image COMMAND\n\nManage images\n\nCommands:\n  history     Show the history of an image\n/);
+    assert.match(group.err, /^Usage:  berth image COMMAND\n\nManage images\n\nCommands:\n  build       Build an image from a Dockerfile\n  history     Show the history of an image\n/);
   });
 
   test('rmi prints what happened, continues past errors, exits 1', async () => {

@@ -1094,6 +1094,67 @@ export class Client {
   }
 
   /**
+   * `POST /build`: sends a build context (a tar, possibly compressed; none
+   * for a remote context) and resolves with the JSON message stream. The
+   * query is built as the Go client's imageBuildOptionsToQuery does.
+   */
+  async imageBuild(context: Readable | Buffer | undefined, o: ImageBuildOptions = {}): Promise<IncomingMessage> {
+    const query: Query = {};
+    if (o.tags && o.tags.length > 0) query['t'] = o.tags;
+    if (o.securityOpt && o.securityOpt.length > 0) query['securityopt'] = o.securityOpt;
+    if (o.extraHosts && o.extraHosts.length > 0) query['extrahosts'] = o.extraHosts;
+    if (o.suppressOutput) query['q'] = '1';
+    if (o.remoteContext) query['remote'] = o.remoteContext;
+    if (o.noCache) query['nocache'] = '1';
+    // the daemon removes intermediate containers by default; only opting out is sent
+    if (o.remove === false) query['rm'] = '0';
+    if (o.forceRemove) query['forcerm'] = '1';
+    if (o.pullParent) query['pull'] = '1';
+    if (o.squash) {
+      await this.requireVersion('1.25', 'squash');
+      query['squash'] = '1';
+    }
+    if (o.isolation && o.isolation !== 'default') query['isolation'] = o.isolation;
+    if (o.cpuSetCpus) query['cpusetcpus'] = o.cpuSetCpus;
+    if (o.networkMode && o.networkMode !== 'default') query['networkmode'] = o.networkMode;
+    if (o.cpuSetMems) query['cpusetmems'] = o.cpuSetMems;
+    if (o.cpuShares) query['cpushares'] = String(o.cpuShares);
+    if (o.cpuQuota) query['cpuquota'] = String(o.cpuQuota);
+    if (o.cpuPeriod) query['cpuperiod'] = String(o.cpuPeriod);
+    if (o.memory) query['memory'] = String(o.memory);
+    if (o.memorySwap) query['memswap'] = String(o.memorySwap);
+    if (o.cgroupParent) query['cgroupparent'] = o.cgroupParent;
+    if (o.shmSize) query['shmsize'] = String(o.shmSize);
+    if (o.dockerfile) query['dockerfile'] = o.dockerfile;
+    if (o.target) query['target'] = o.target;
+    if (o.ulimits && o.ulimits.length > 0) query['ulimits'] = goJSON(o.ulimits, { escapeHTML: true });
+    if (o.buildArgs && Object.keys(o.buildArgs).length > 0) query['buildargs'] = goJSON(sortedObject(o.buildArgs), { escapeHTML: true });
+    if (o.labels && Object.keys(o.labels).length > 0) query['labels'] = goJSON(sortedObject(o.labels), { escapeHTML: true });
+    if (o.cacheFrom && o.cacheFrom.length > 0) query['cachefrom'] = goJSON(o.cacheFrom, { escapeHTML: true });
+    if (o.platform) {
+      await this.requireVersion('1.32', 'platform');
+      query['platform'] = o.platform.toLowerCase();
+    }
+    query['version'] = o.version ?? '1';
+    // base64 with the URL alphabet and padding (Go's base64.URLEncoding)
+    const registryConfig = Buffer.from(goJSON(sortedObject(o.authConfigs ?? {}), { escapeHTML: true }))
+      .toString('base64')
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_');
+    const ro: RequestOptions = { query, contentType: 'application/x-tar', headers: { 'X-Registry-Config': registryConfig } };
+    if (context !== undefined) ro.data = context;
+    return this.raw('POST', '/build', ro);
+  }
+
+  /** The Go client's NewVersionError: a feature the negotiated API version lacks. */
+  private async requireVersion(min: string, feature: string): Promise<void> {
+    const v = await this.apiVersion();
+    if (compareVersions(v, min) < 0) {
+      throw invalidArgument(`${JSON.stringify(feature)} requires API version ${min}, but the Docker daemon API version is ${v}`);
+    }
+  }
+
+  /**
    * `POST /images/create?fromImage=…&tag=…` (pull) for a reference as given
    * by the user; resolves with the JSON message stream. The tag is the
    * reference's digest, tag, or `latest`.
@@ -1260,6 +1321,52 @@ export function decodePathStat(headers: IncomingHttpHeaders): ContainerPathStat 
     throw new Error(`unable to decode container path stat header: ${(e as Error).message}`);
   }
   return { name: v.name ?? '', size: v.size ?? 0, mode: v.mode ?? 0, mtime: v.mtime ?? '', linkTarget: v.linkTarget ?? '' };
+}
+
+/** The options of `POST /build` (the Go client's ImageBuildOptions). */
+export interface ImageBuildOptions {
+  tags?: string[];
+  suppressOutput?: boolean;
+  remoteContext?: string;
+  noCache?: boolean;
+  /** Remove intermediate containers after a successful step (the daemon's default: true). */
+  remove?: boolean;
+  forceRemove?: boolean;
+  pullParent?: boolean;
+  squash?: boolean;
+  isolation?: string;
+  cpuSetCpus?: string;
+  cpuSetMems?: string;
+  cpuShares?: number;
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  memory?: number;
+  memorySwap?: number;
+  cgroupParent?: string;
+  networkMode?: string;
+  shmSize?: number;
+  /** The Dockerfile's path inside the context. */
+  dockerfile?: string;
+  target?: string;
+  ulimits?: Array<{ Name: string; Hard: number; Soft: number }>;
+  /** `null` values ask for the ARG's default. */
+  buildArgs?: Record<string, string | null>;
+  labels?: Record<string, string>;
+  cacheFrom?: string[];
+  securityOpt?: string[];
+  extraHosts?: string[];
+  platform?: string;
+  /** Registry credentials by server, sent base64-encoded in `X-Registry-Config`. */
+  authConfigs?: Record<string, Record<string, string>>;
+  /** `1` for the classic builder. */
+  version?: string;
+}
+
+/** A copy with keys sorted, as Go marshals maps. */
+function sortedObject<T>(o: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k]!;
+  return out;
 }
 
 /** `linux/amd64` → the JSON object form the API takes for `platform` parameters. */

@@ -1,11 +1,13 @@
 /** `POST /build` (the classic builder's legacy stream) and `POST /build/prune`. */
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Engine } from '../../engine/engine.js';
 import { BuildError } from '../../engine/build.js';
 import { invalidArgument } from '../../lib/errors.js';
 import { parsePlatform } from '../../oci/platform.js';
 import { decodeRegistryConfig } from '../registryauth.js';
+import { completeTar } from '../../lib/tarend.js';
+import { familiarString, parseNormalized, withDefaultTag } from '../../oci/reference.js';
 import type { Ctx } from '../context.js';
 import { JsonStream } from '../jsonstream.js';
 import type { Router } from '../router.js';
@@ -20,9 +22,13 @@ function jsonParam<T>(ctx: Ctx, name: string, fallback: T): T {
   }
 }
 
-/** The context as sent: a tar, possibly gzip-compressed (the docker CLI sends it plain unless asked). */
+/**
+ * The context as sent: a tar, possibly gzip-compressed (the docker CLI sends
+ * it plain unless asked), completed when it lacks its end blocks, as the
+ * docker CLI's does when `-f` names a Dockerfile outside the context.
+ */
 function contextStream(req: Readable): Readable {
-  const out = new PassThrough();
+  const out = completeTar();
   let seen = false;
   req.once('data', (first: Buffer) => {
     seen = true;
@@ -45,10 +51,27 @@ function contextStream(req: Readable): Readable {
   return out;
 }
 
+/**
+ * docker's sanitizeRepoAndTags: each `t` in familiar form with a tag
+ * (`app` → `app:latest`, what "Successfully tagged" prints), no digests, no
+ * repeats.
+ */
+function buildTags(names: string[]): string[] {
+  const out: string[] = [];
+  for (const name of names) {
+    if (name === '') continue;
+    const ref = parseNormalized(name);
+    if (ref.digest !== undefined) throw invalidArgument('build tag cannot contain a digest');
+    const tagged = familiarString(withDefaultTag(ref));
+    if (!out.includes(tagged)) out.push(tagged);
+  }
+  return out;
+}
+
 async function build(engine: Engine, ctx: Ctx): Promise<void> {
   const out = new JsonStream(ctx.res);
-  const tags = ctx.all('t');
   try {
+    const tags = buildTags(ctx.all('t'));
     const opts = {
       dockerfile: ctx.opt('dockerfile') || 'Dockerfile',
       tags,

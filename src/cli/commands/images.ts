@@ -23,6 +23,7 @@ import { goTimeString, rfc3339 } from '../util/gotime.js';
 import { confirm } from '../prompt.js';
 import { inspectOutput } from './inspect.js';
 import { imageRegistryCommands } from './registry.js';
+import { buildDef } from './build.js';
 import {
   checkFilters,
   ellipsis,
@@ -630,6 +631,7 @@ export function imageGroup(): CommandDef {
     short: 'Manage images',
     args: noArgs,
     sub: [
+      buildDef(),
       historyDef('history'),
       importDef('import'),
       inspectDef(),

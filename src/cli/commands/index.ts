@@ -1,6 +1,7 @@
 /** Every top-level command of `berth`. */
 import type { CommandDef } from '../command.js';
 import { bootstrapDef } from './bootstrap.js';
+import { buildDef } from './build.js';
 import { containerGroup, containerShortcuts } from './container.js';
 import { imageGroup, imageShortcuts } from './images.js';
 import { inspectDef } from './inspect.js';
@@ -12,6 +13,7 @@ import { volumeGroup } from './volumes.js';
 export function commands(): CommandDef[] {
   return [
     ...imageShortcuts(),
+    buildDef(4),
     imageGroup(),
     ...containerShortcuts(),
     containerGroup(),
