@@ -108,9 +108,11 @@ export class Uploads {
     }
     const state = await this.hashState(id, st.size);
     const fh = await fs.open(this.data(id), 'a', 0o600);
+    const sink = new AppendSink(fh, state);
     try {
-      await pipeline(body, new AppendSink(fh, state));
+      await pipeline(body, sink);
     } catch (err) {
+      await sink.settled();
       // A broken chunk keeps what reached the disk: the client may ask for the status and resume.
       if (range) await this.truncate(id, fh, st.size);
       throw err;
@@ -202,8 +204,19 @@ export class Uploads {
   }
 }
 
-/** Writes chunks to the end of the data file and hashes exactly what was written. */
+/** Bytes written between two background fdatasyncs of an upload's data file. */
+const SYNC_EVERY = 8 << 20;
+
+/**
+ * Writes chunks to the end of the data file and hashes them meanwhile; a
+ * failed write marks the hash state stale. Every few MiB it starts an fdatasync in the background, so the
+ * disk writes along with the transfer and the fsync before the final rename
+ * has little left to do.
+ */
 class AppendSink extends Writable {
+  private unsynced = 0;
+  private syncing: Promise<void> | undefined;
+
   constructor(
     private readonly fh: FileHandle,
     private readonly state: HashState,
@@ -211,34 +224,62 @@ class AppendSink extends Writable {
     super({ highWaterMark: 4 << 20 });
   }
 
+  private inflight: Promise<void> = Promise.resolve();
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.writeAll([chunk]).then(() => cb(), cb);
+    this.inflight = this.writeAll([chunk]);
+    this.inflight.then(() => cb(), cb);
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
-    this.writeAll(chunks.map((c) => c.chunk)).then(() => cb(), cb);
+    this.inflight = this.writeAll(chunks.map((c) => c.chunk));
+    this.inflight.then(() => cb(), cb);
+  }
+
+  /** Resolves once no write or sync is running, e.g. after the source broke off. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([this.inflight, this.syncing]);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    (this.syncing ?? Promise.resolve()).then(() => cb(), cb);
   }
 
   private async writeAll(bufs: Buffer[]): Promise<void> {
-    let pending = bufs;
-    while (pending.length > 0) {
-      const { bytesWritten } = await this.fh.writev(pending);
-      let left = bytesWritten;
-      const rest: Buffer[] = [];
-      for (const b of pending) {
-        if (left >= b.length) {
-          this.state.hash.update(b);
-          this.state.offset += b.length;
-          left -= b.length;
-        } else {
-          const done = b.subarray(0, left);
-          this.state.hash.update(done);
-          this.state.offset += done.length;
-          rest.push(b.subarray(left));
-          left = 0;
+    // the write runs on libuv's pool while this thread hashes the same bytes
+    const write = this.fh.writev(bufs);
+    let total = 0;
+    for (const b of bufs) {
+      this.state.hash.update(b);
+      total += b.length;
+    }
+    this.state.offset += total;
+    try {
+      let written = (await write).bytesWritten;
+      while (written < total) {
+        let skip = written;
+        const rest: Buffer[] = [];
+        for (const b of bufs) {
+          if (skip >= b.length) skip -= b.length;
+          else {
+            rest.push(b.subarray(skip));
+            skip = 0;
+          }
         }
+        written += (await this.fh.writev(rest)).bytesWritten;
       }
-      pending = rest;
+    } catch (err) {
+      // the hash has seen bytes the file may lack: recompute it from the file when needed
+      this.state.offset = NaN;
+      throw err;
+    }
+    this.unsynced += total;
+    if (this.unsynced >= SYNC_EVERY && !this.syncing) {
+      this.unsynced = 0;
+      this.syncing = this.fh.datasync().then(
+        () => (this.syncing = undefined),
+        () => (this.syncing = undefined),
+      );
     }
   }
 }
