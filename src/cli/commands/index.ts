@@ -5,6 +5,7 @@ import { containerGroup, containerShortcuts } from './container.js';
 import { imageGroup, imageShortcuts } from './images.js';
 import { inspectDef } from './inspect.js';
 import { networkGroup } from './network.js';
+import { registryDef } from './registry.js';
 import { infoTopDef, systemGroup, versionDef } from './system.js';
 import { volumeGroup } from './volumes.js';
 
@@ -21,5 +22,6 @@ export function commands(): CommandDef[] {
     systemGroup(),
     volumeGroup(),
     bootstrapDef(),
+    registryDef(),
   ];
 }
