@@ -58,6 +58,7 @@ test: setup test-deps
 bench: setup test-deps
 	node dist/bench/images.js
 	node dist/bench/containers.js
+	node dist/bench/registry.js
 	node dist/bench/network.js
 	node dist/bench/build.js
 

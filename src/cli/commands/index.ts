@@ -7,6 +7,7 @@ import { imageGroup, imageShortcuts } from './images.js';
 import { inspectDef } from './inspect.js';
 import { networkGroup } from './network.js';
 import { registryCommands } from './registry.js';
+import { registryDef } from './registryserver.js';
 import { infoTopDef, systemGroup, versionDef } from './system.js';
 import { volumeGroup } from './volumes.js';
 
@@ -25,5 +26,6 @@ export function commands(): CommandDef[] {
     systemGroup(),
     volumeGroup(),
     bootstrapDef(),
+    registryDef(),
   ];
 }
