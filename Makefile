@@ -59,6 +59,7 @@ bench: setup test-deps
 	node dist/bench/images.js
 	node dist/bench/containers.js
 	node dist/bench/registry.js
+	node dist/bench/pull.js
 	node dist/bench/network.js
 	node dist/bench/build.js
 
