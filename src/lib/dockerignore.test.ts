@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanPath, ignored, parseDockerignore, PatternMatcher, readIgnoreFile } from './dockerignore.js';
+import { ignored, parseDockerignore, PatternMatcher, readIgnoreFile } from './dockerignore.js';
+import { cleanPath } from './gopath.js';
 
 const matcher = (...patterns: string[]) => new PatternMatcher(patterns);
 

@@ -9,7 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { FlagDef, FlagValue } from '../flags.js';
 import { ramInBytes } from '../../lib/units.js';
-import { atoi, cleanPath, formatIP, parseIntGo, parseIP, parseRat, parseUintGo, readCSVRecord, validateMAC } from '../util/goparse.js';
+import { cleanPath } from '../../lib/gopath.js';
+import { atoi, formatIP, parseIntGo, parseIP, parseRat, parseUintGo, readCSVRecord, validateMAC } from '../util/goparse.js';
 
 // ───────────────────────────── validators (pflag Value.Set) ─────────────────────────────
 

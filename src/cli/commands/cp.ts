@@ -26,7 +26,7 @@ import {
   assertsDirectory,
   type CopyInfo,
 } from '../util/archive.js';
-import { cleanPath } from '../util/goparse.js';
+import { cleanPath } from '../../lib/gopath.js';
 
 const progressSize = (n: number) => humanSizeWithPrecision(n, 3);
 

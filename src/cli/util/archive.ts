@@ -7,7 +7,7 @@ import { createReadStream, promises as fsp, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { cleanPath } from './goparse.js';
+import { cleanPath } from '../../lib/gopath.js';
 
 /** Go's `<op> <path>: <reason>` for a file-system error. */
 export function fsError(op: string, path: string, err: unknown): Error {

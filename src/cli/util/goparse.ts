@@ -146,25 +146,6 @@ export function validateMAC(s: string): void {
   throw new Error(`address ${s}: invalid MAC address`);
 }
 
-/** Go's path.Clean. */
-export function cleanPath(p: string): string {
-  if (p === '') return '.';
-  const rooted = p.startsWith('/');
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
-      else if (!rooted) out.push('..');
-      continue;
-    }
-    out.push(part);
-  }
-  const s = out.join('/');
-  if (rooted) return '/' + s;
-  return s === '' ? '.' : s;
-}
-
 /**
  * One record of Go's encoding/csv reader (comma separated, `"` quoting,
  * LazyQuotes off), with its error texts.
