@@ -11,7 +11,7 @@ import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { resolveInRoot } from '../lib/fsutil.js';
+import { resolveInRoot, walkInRoot } from '../lib/fsutil.js';
 
 export interface SourceEntry {
   kind: 'file' | 'dir' | 'symlink' | 'other';
@@ -208,29 +208,14 @@ export class TarTree implements SourceTree {
   }
 
   async resolve(path: string, follow = true): Promise<string | undefined> {
-    let rest = parts(path);
-    let done: string[] = [];
-    let links = 0;
-    while (rest.length > 0) {
-      const part = rest.shift()!;
-      if (part === '..') {
-        done.pop();
-        continue;
-      }
-      const node = this.nodes.get([...done, part].join('/'));
+    const found = await walkInRoot(path, follow, async (p) => {
+      const node = this.nodes.get(p.join('/'));
       if (!node) return undefined;
-      if (node.kind !== 'symlink' || (!follow && rest.length === 0)) {
-        if (node.kind !== 'dir' && rest.length > 0) return undefined;
-        done.push(part);
-        continue;
-      }
-      if (++links > 255) return undefined;
-      const target = node.linkTarget ?? '';
-      if (target.startsWith('/')) done = [];
-      rest = [...parts(target), ...rest];
-    }
-    return done.join('/');
+      return node.kind === 'symlink' ? { kind: 'symlink', target: node.linkTarget ?? '' } : { kind: node.kind === 'dir' ? 'dir' : 'other' };
+    });
+    return found?.join('/');
   }
+
 
   async entry(path: string): Promise<SourceEntry | undefined> {
     return this.nodes.get(path);

@@ -86,12 +86,17 @@ export async function diskUsage(dir: string): Promise<number> {
   return total;
 }
 
+/** What a path inside a root is, for `walkInRoot`: a directory, a symlink (with its target) or anything else. */
+export type RootEntry = { kind: 'dir' | 'other' } | { kind: 'symlink'; target: string };
+
 /**
- * The host path of `path` inside `root`, symlinks resolved as if root were /
- * (absolute targets and `..` stay inside root). With `followLast` false a
- * symlink as the last component is kept. Undefined when a part is missing.
+ * The canonical components of `path` inside a root that `lookup` describes:
+ * symlinks are followed inside the root (absolute targets from the root, the
+ * last component only when `followLast`), `..` never climbs above it.
+ * Undefined when a component is missing, a non-directory has components
+ * after it, or links loop.
  */
-export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string | undefined> {
+export async function walkInRoot(path: string, followLast: boolean, lookup: (parts: string[]) => Promise<RootEntry | undefined>): Promise<string[] | undefined> {
   let rest = path.split('/').filter((p) => p !== '' && p !== '.');
   let done: string[] = [];
   let links = 0;
@@ -101,7 +106,27 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
       done.pop();
       continue;
     }
-    const full = join(root, ...done, part);
+    const entry = await lookup([...done, part]);
+    if (!entry) return undefined;
+    if (entry.kind !== 'symlink' || (!followLast && rest.length === 0)) {
+      if (entry.kind !== 'dir' && rest.length > 0) return undefined;
+      done.push(part);
+      continue;
+    }
+    if (++links > 255) return undefined;
+    if (entry.target.startsWith('/')) done = [];
+    rest = [...entry.target.split('/').filter((p) => p !== '' && p !== '.'), ...rest];
+  }
+  return done;
+}
+
+/**
+ * The host path of `path` inside `root`, resolved as the root were `/`
+ * (symlinks followed inside it); undefined when it does not exist.
+ */
+export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string | undefined> {
+  const parts = await walkInRoot(path, followLast, async (p) => {
+    const full = join(root, ...p);
     let st;
     try {
       st = await fs.lstat(full);
@@ -110,16 +135,10 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
       throw err;
     }
-    if (!st.isSymbolicLink() || (!followLast && rest.length === 0)) {
-      done.push(part);
-      continue;
-    }
-    if (++links > 255) return undefined;
-    const target = await fs.readlink(full);
-    if (target.startsWith('/')) done = [];
-    rest = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...rest];
-  }
-  return join(root, ...done);
+    if (st.isSymbolicLink()) return { kind: 'symlink', target: await fs.readlink(full) };
+    return { kind: st.isDirectory() ? 'dir' : 'other' };
+  });
+  return parts && join(root, ...parts);
 }
 
 /** True when `path` is the root of a mount in this process's mount namespace. */
