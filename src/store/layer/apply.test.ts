@@ -215,8 +215,9 @@ test('overlayfs honours the applied whiteouts and opaque directories', async () 
 });
 
 /** Everything in the sandbox except dest, so a test can see that nothing outside dest changed. */
+/** Everything outside dest; dest's own mtime is left out, since writing inside dest rightly changes it. */
 async function outside(box: { root: string }): Promise<string[]> {
-  return (await listTree(box.root)).filter((l) => !l.startsWith('dest/'));
+  return (await listTree(box.root)).filter((l) => !l.startsWith('dest/')).map((l) => (l.startsWith('dest ') ? l.replace(/ t=\d+/, '') : l));
 }
 
 test('refuses malicious layers and writes nothing outside dest', async (t) => {
