@@ -102,6 +102,8 @@ export class ContainerService {
   private readonly exiting = new Set<string>();
   private readonly lifecycle = new KeyedMutex();
   private readonly logRotators = new Map<string, NodeJS.Timeout>();
+  /** Who waits for a container's exit record to appear (an attach stream that closed just before it). */
+  private readonly exitNotices = new Map<string, Set<() => void>>();
   private stopWatch: (() => void) | undefined;
   /** Called after a container started running (the health monitor hooks in here). */
   onStarted: ((id: string) => void) | undefined;
@@ -446,7 +448,7 @@ export class ContainerService {
     stream.onClose(() => {
       void (async () => {
         // conmon records the exit once the output is drained into the log.
-        for (let i = 0; i < 200 && (await this.deps.runtime.exitCode(c.id)) === undefined; i++) await delay(10);
+        await this.exitRecorded(c.id, 2000);
         const seen = { stdout: 0, stderr: 0 };
         for (const rec of await readLogFrom(this.logPath(c), logOffset).catch(() => [])) {
           const before = seen[rec.stream];
@@ -671,7 +673,32 @@ export class ContainerService {
 
   /** Watches the runtime's exit records; call once at daemon start, after restore. */
   watch(): void {
-    this.stopWatch = this.deps.runtime.watchExits((id) => void this.handleExit(id));
+    this.stopWatch = this.deps.runtime.watchExits((id) => {
+      for (const notify of this.exitNotices.get(id) ?? []) notify();
+      void this.handleExit(id);
+    });
+  }
+
+  /** Resolves once the runtime has recorded the container's exit, or after `timeoutMs`. */
+  private async exitRecorded(id: string, timeoutMs: number): Promise<void> {
+    let notify!: () => void;
+    const seen = new Promise<void>((resolve) => (notify = resolve));
+    const set = this.exitNotices.get(id) ?? new Set();
+    set.add(notify);
+    this.exitNotices.set(id, set);
+    // A slow poll backs up the watcher, which sees only records written while it runs.
+    const poll = setInterval(() => {
+      void this.deps.runtime.exitCode(id).then((code) => code !== undefined && notify(), () => undefined);
+    }, 100);
+    const timer = setTimeout(notify, timeoutMs);
+    try {
+      if ((await this.deps.runtime.exitCode(id)) === undefined) await seen;
+    } finally {
+      clearInterval(poll);
+      clearTimeout(timer);
+      set.delete(notify);
+      if (!set.size) this.exitNotices.delete(id);
+    }
   }
 
   close(): void {

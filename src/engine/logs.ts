@@ -5,7 +5,7 @@
  * so binary output survives; one parser serves reading, following and the
  * attach tail.
  */
-import { promises as fs, watch } from 'node:fs';
+import { closeSync, fstatSync, openSync, promises as fs, readSync, watch } from 'node:fs';
 
 export interface LogEntry {
   stream: 'stdout' | 'stderr';
@@ -91,9 +91,32 @@ export async function readLog(path: string): Promise<LogEntry[]> {
   return out;
 }
 
-/** The records written to the current log file from byte `offset` on (the attach tail). */
+/** Below this many bytes the attach tail is read without the thread pool. */
+const SMALL_TAIL = 1 << 20;
+
+/**
+ * The records written to the current log file from byte `offset` on (the
+ * attach tail). A small tail is read at once: it is read as a container
+ * exits, when the removal of a `--rm` container fills the thread pool, and
+ * the client waits for it before it can report the exit.
+ */
 export async function readLogFrom(path: string, offset: number): Promise<LogEntry[]> {
-  return (await readFrom(path, offset)).entries;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size <= offset) return [];
+    if (size - offset > SMALL_TAIL) return (await readFrom(path, offset)).entries;
+    const buf = Buffer.alloc(size - offset);
+    const n = readSync(fd, buf, 0, buf.length, offset);
+    return parseRecords(buf.subarray(0, n)).entries;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
