@@ -51,6 +51,8 @@ export interface ContentStore {
   read(digest: Digest): Promise<Buffer>;
   /** A stream of the blob; NotFound when absent. */
   open(digest: Digest): Promise<Readable>;
+  /** Where a committed blob lives on disk, for readers off the main thread (whether it is there is for `info` to say). */
+  path(digest: Digest): string;
   delete(digest: Digest): Promise<void>;
   list(): Promise<BlobInfo[]>;
   /** Opens the resumable ingest for `expected` (see Ingest); `size`, when known, is checked at commit. */

@@ -29,6 +29,14 @@ export interface RwLayer {
   merged: string;
 }
 
+/** A layer extracted and verified but not yet committed (invisible, removed at start if a crash leaves it). */
+export interface PreparedLayer {
+  readonly work: string;
+  readonly diffId: Digest;
+  readonly size: number;
+  readonly tarSize: number;
+}
+
 export interface Snapshotter {
   get(chainId: Digest): Layer | undefined;
   list(): Layer[];
@@ -39,6 +47,17 @@ export interface Snapshotter {
    * `expectedDiffId` is given the tar must hash to it.
    */
   apply(parent: Digest | null, tar: Readable, expectedDiffId?: Digest): Promise<Layer>;
+  /**
+   * Extracts a stored layer blob (gzip, zstd or plain tar, told by its first
+   * bytes) off the main thread, without a parent: layers of one image can be
+   * extracted side by side and committed in order with `commitPrepared`.
+   * `onData` hears the blob bytes read so far.
+   */
+  extractBlob(blobPath: string, expectedDiffId?: Digest, onData?: (bytes: number) => void): Promise<PreparedLayer>;
+  /** Commits a prepared layer on top of `parent` (which must be committed); as `apply`, an existing chain wins. The preparation is used up either way. */
+  commitPrepared(prepared: PreparedLayer, parent: Digest | null): Promise<Layer>;
+  /** Drops a prepared layer that will not be committed. */
+  discardPrepared(prepared: PreparedLayer): Promise<void>;
   /** Removes a committed layer; FailedPrecondition while another layer sits on it. */
   remove(chainId: Digest): Promise<void>;
   /** Lower directories for a chain, topmost first, as overlay's lowerdir wants them. */

@@ -4,13 +4,13 @@
  * (digest-verified when the digest is known) while its decompressed form is
  * extracted by the snapshotter (diff-ID-verified when known).
  */
-import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { Decompress as ZstdDecompress } from 'fzstd';
+import { PassThrough, Readable } from 'node:stream';
 import type { BlobInfo, ContentStore } from '../core/content.js';
-import type { Layer, Snapshotter } from '../core/snapshots.js';
+import type { Layer, PreparedLayer, Snapshotter } from '../core/snapshots.js';
+import { notFound } from '../lib/errors.js';
 import type { Digest } from '../lib/digest.js';
-import { gunzip, peek } from '../lib/streams.js';
+import { peek } from '../lib/streams.js';
+import { decompress, decompressSniffed } from '../oci/compression.js';
 import { sniffCompression, type Compression } from '../oci/mediatypes.js';
 
 export interface LayerIngest {
@@ -31,46 +31,6 @@ export interface IngestOptions {
 export interface LayerDeps {
   content: ContentStore;
   snapshots: Snapshotter;
-}
-
-export function decompress(source: Readable, compression: Compression): Readable {
-  if (compression === 'none') return source;
-  const out = compression === 'gzip' ? gunzip() : zstdDecompress();
-  pipeline(source, out).catch((err: unknown) => out.destroy(err as Error));
-  return out;
-}
-
-/** A streaming zstd decompressor (Node 20's zlib has none). */
-export function zstdDecompress(): Transform {
-  let pending: Buffer[] = [];
-  const z = new ZstdDecompress((data) => {
-    pending.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  });
-  const flush = (t: Transform) => {
-    for (const b of pending) t.push(b);
-    pending = [];
-  };
-  return new Transform({
-    readableHighWaterMark: 1 << 20,
-    transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      try {
-        z.push(chunk);
-      } catch (err) {
-        return cb(new Error(`zstd: ${(err as Error).message}`));
-      }
-      flush(this);
-      cb();
-    },
-    flush(cb: TransformCallback) {
-      try {
-        z.push(new Uint8Array(0), true);
-      } catch (err) {
-        return cb(new Error(`zstd: ${(err as Error).message}`));
-      }
-      flush(this);
-      cb();
-    },
-  });
 }
 
 export async function ingestLayer(deps: LayerDeps, source: Readable, opts: IngestOptions): Promise<LayerIngest> {
@@ -110,8 +70,9 @@ export async function ingestLayer(deps: LayerDeps, source: Readable, opts: Inges
 
 /**
  * Extracts a layer blob that is already in the content store (a load whose
- * blobs arrived first, a pull whose download finished); `onData` counts the
- * stored (compressed) bytes read.
+ * blobs arrived first, a pull whose download finished) on an extraction
+ * worker, then commits it on `parent`; `onData` counts the stored
+ * (compressed) bytes read.
  */
 export async function unpackStoredLayer(
   deps: LayerDeps,
@@ -120,8 +81,14 @@ export async function unpackStoredLayer(
   expectedDiffId: Digest | undefined,
   onData?: (bytes: number) => void,
 ): Promise<{ layer: Layer }> {
-  const layer = await deps.snapshots.apply(parent, await openUncompressed(deps.content, blob, onData), expectedDiffId);
-  return { layer };
+  const prepared = await extractStoredLayer(deps, blob, expectedDiffId, onData);
+  return { layer: await deps.snapshots.commitPrepared(prepared, parent) };
+}
+
+/** The extraction half of `unpackStoredLayer`: the layer is ready to commit once its parent is. */
+export async function extractStoredLayer(deps: LayerDeps, blob: Digest, expectedDiffId: Digest | undefined, onData?: (bytes: number) => void): Promise<PreparedLayer> {
+  if (!(await deps.content.info(blob))) throw notFound(`content ${blob}: not found`);
+  return deps.snapshots.extractBlob(deps.content.path(blob), expectedDiffId, onData);
 }
 
 /** A stored layer blob as an uncompressed tar stream, whatever its compression. */
@@ -131,6 +98,5 @@ export async function openUncompressed(content: ContentStore, blob: Digest, onDa
     let seen = 0;
     source.on('data', (chunk: Buffer) => onData((seen += chunk.length)));
   }
-  const { head, stream } = await peek(source, 4);
-  return decompress(stream, sniffCompression(head));
+  return decompressSniffed(source);
 }

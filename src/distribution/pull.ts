@@ -2,8 +2,9 @@
  * `docker pull`: resolves a tag or digest to a manifest (picking the
  * platform's entry from an index), fetches the config, downloads the layers
  * a few at a time into the content store — digest-verified as they stream,
- * resumed with Range from what an interrupted attempt left — and extracts
- * them in order while later ones still download. The image is named only
+ * resumed with Range from what an interrupted attempt left — extracts each
+ * on a worker thread as soon as it is in, while others still download, and
+ * commits them in order. The image is named only
  * once every layer is extracted and verified against the config's diff IDs.
  * Progress follows docker's messages, layer by layer.
  */
@@ -11,7 +12,7 @@ import type { ContentStore } from '../core/content.js';
 import type { DistributionMetadata } from '../core/distribution.js';
 import type { ImageMetadata } from '../core/images.js';
 import type { ProgressSink } from '../core/progress.js';
-import type { Snapshotter } from '../core/snapshots.js';
+import type { PreparedLayer, Snapshotter } from '../core/snapshots.js';
 import { shortId, type Digest } from '../lib/digest.js';
 import { BerthError, invalidArgument, isKind, notFound } from '../lib/errors.js';
 import { chainIds } from '../oci/chain.js';
@@ -20,7 +21,7 @@ import { isIndex, isManifest } from '../oci/mediatypes.js';
 import { formatPlatform, hostPlatform, matchPlatform, pickPlatform, type Platform } from '../oci/platform.js';
 import { familiarName, familiarString, fullName, fullString, type Reference } from '../oci/reference.js';
 import { fetchBlob, limiter, throttled } from './blobs.js';
-import { unpackStoredLayer } from './layers.js';
+import { extractStoredLayer } from './layers.js';
 import { RegistryError, type RegistryClient } from './remote.js';
 
 export interface PullDeps {
@@ -152,7 +153,8 @@ interface LayerPlan {
 
 /**
  * Downloads run `concurrency` at a time in layer order; each layer is
- * extracted as soon as its blob is in and the layer below it extracted.
+ * extracted as soon as its blob is in, beside the others, and committed
+ * once the layer below it is.
  */
 async function pullLayers(
   deps: PullDeps,
@@ -189,22 +191,36 @@ async function pullLayers(
     d.catch((err: unknown) => limit.cancel(err));
     downloads.set(p, d);
   }
+  // Each layer is extracted, on a worker, as soon as its blob is in; they are committed in order.
+  const prepared = new Map<LayerPlan, Promise<PreparedLayer | undefined>>();
+  for (const p of todo) {
+    const ready = (async () => {
+      await downloads.get(p);
+      if (p.extracted) return undefined;
+      const total = p.desc.size;
+      const emit = throttled((current: number) => progress({ kind: 'item', id: p.id, action: 'Extracting', current, total }));
+      emit(0, true);
+      const layer = await extractStoredLayer(deps, p.desc.digest, p.diffId, (n) => emit(n));
+      emit(total, true);
+      return layer;
+    })();
+    ready.catch(() => undefined);
+    prepared.set(p, ready);
+  }
   try {
     for (const p of todo) {
-      await downloads.get(p);
-      if (!p.extracted) {
-        const total = p.desc.size;
-        const emit = throttled((current: number) => progress({ kind: 'item', id: p.id, action: 'Extracting', current, total }));
-        emit(0, true);
-        await unpackStoredLayer(deps, p.desc.digest, p.parent, p.diffId, (n) => emit(n));
-        emit(total, true);
-      }
+      const layer = await prepared.get(p);
+      if (layer) await deps.snapshots.commitPrepared(layer, p.parent);
       progress({ kind: 'item', id: p.id, action: 'Pull complete' });
     }
   } catch (err) {
-    // Queued downloads are dropped; running ones end before the error is reported.
+    // Queued downloads are dropped; running ones end before the error is reported, and extractions not committed go.
     limit.cancel(err);
     await Promise.allSettled(downloads.values());
+    for (const ready of prepared.values()) {
+      const layer = await ready.catch(() => undefined);
+      if (layer) await deps.snapshots.discardPrepared(layer);
+    }
     throw err;
   }
 }

@@ -13,7 +13,7 @@ import https from 'node:https';
 import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 
 export interface HostsConfig {
   /** `--insecure-registry` values: `host[:port]` or a CIDR. */
@@ -133,6 +133,29 @@ export interface RawRequest {
   idleTimeout?: number;
 }
 
+const contexts = new WeakMap<TlsFiles, Map<boolean, SecureContext>>();
+
+/**
+ * One TLS context per registry client and trust mode: parsing the CA list
+ * costs tens of milliseconds, too much to pay on every blob request. An
+ * insecure registry's context leaves the CAs out (nothing is verified) and
+ * keeps the client pair.
+ */
+function secureContextFor(files: TlsFiles, insecure: boolean): SecureContext {
+  let byMode = contexts.get(files);
+  if (!byMode) contexts.set(files, (byMode = new Map()));
+  let ctx = byMode.get(insecure);
+  if (!ctx) {
+    ctx = createSecureContext({
+      ...(insecure ? {} : { ca: files.ca }),
+      ...(files.cert ? { cert: files.cert } : {}),
+      ...(files.key ? { key: files.key } : {}),
+    });
+    byMode.set(insecure, ctx);
+  }
+  return ctx;
+}
+
 const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 16 }) };
 
 /** Sends one HTTP request and resolves with the response, whatever its status. */
@@ -140,7 +163,7 @@ export function rawRequest(req: RawRequest): Promise<IncomingMessage> {
   const isHttps = req.url.protocol === 'https:';
   const headers = { ...req.headers };
   if (Buffer.isBuffer(req.body)) headers['Content-Length'] = String(req.body.length);
-  const options: https.RequestOptions = {
+  const options: https.RequestOptions & { secureContext?: SecureContext } = {
     method: req.method,
     headers,
     ...(req.signal ? { signal: req.signal } : {}),
@@ -148,11 +171,7 @@ export function rawRequest(req: RawRequest): Promise<IncomingMessage> {
   if (isHttps) {
     options.agent = false;
     options.rejectUnauthorized = !req.insecureTls;
-    if (req.tls) {
-      options.ca = req.tls.ca;
-      if (req.tls.cert) options.cert = req.tls.cert;
-      if (req.tls.key) options.key = req.tls.key;
-    }
+    if (req.tls) options.secureContext = secureContextFor(req.tls, !!req.insecureTls);
   } else {
     options.agent = agents.http;
   }

@@ -6,7 +6,7 @@
  * (pulls) use `ingest/resume-<hex>`, named after the digest they must reach,
  * so an interrupted download can continue where it stopped.
  */
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +14,7 @@ import type { BlobInfo, ContentStore, Ingest, WriteOptions } from '../core/conte
 import { DigestStream, hexOf, isDigest, sha256, type Digest } from '../lib/digest.js';
 import { errnoCode, invalidArgument, notFound } from '../lib/errors.js';
 import { fsyncDir, randomHex } from '../lib/fsutil.js';
+import { fileSink } from '../lib/streams.js';
 
 const RESUME_PREFIX = 'resume-';
 /** How long a resumable ingest nobody continued is kept across restarts. */
@@ -42,7 +43,7 @@ export class FileContentStore implements ContentStore {
   async write(source: Readable, opts: WriteOptions = {}): Promise<BlobInfo> {
     const tmp = join(this.ingestDir, randomHex(16));
     const hasher = new DigestStream();
-    const out = createWriteStream(tmp, { mode: 0o600 });
+    const out = fileSink(tmp, { mode: 0o600 });
     try {
       await pipeline(source, hasher, out);
       const digest = hasher.digest();
@@ -113,7 +114,7 @@ export class FileContentStore implements ContentStore {
         try {
           const hasher = new DigestStream();
           if (offset > 0) for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hasher.feed(chunk as Buffer);
-          await pipeline(rest, hasher, createWriteStream(path, { flags: 'a', mode: 0o600 }));
+          await pipeline(rest, hasher, fileSink(path, { flags: 'a', mode: 0o600 }));
           const digest = hasher.digest();
           if ((size !== undefined && hasher.size !== size) || digest !== expected) {
             await fs.rm(path, { force: true });

@@ -7,18 +7,17 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { Layer, RwLayer, Snapshotter } from '../core/snapshots.js';
-import { DigestStream, type Digest } from '../lib/digest.js';
+import type { Readable } from 'node:stream';
+import type { Layer, PreparedLayer, RwLayer, Snapshotter } from '../core/snapshots.js';
+import type { Digest } from '../lib/digest.js';
 import { errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
 import { fsyncDir, isMountPoint, randomHex } from '../lib/fsutil.js';
 import { MNT_DETACH, mount, umount } from '../lib/sys.js';
 import { KeyedMutex } from '../lib/lock.js';
-import { forwardInto } from '../lib/streams.js';
 import { nextChainId } from '../oci/chain.js';
 import { nextCounter, type DB } from './db.js';
-import { applyLayer } from './layer/apply.js';
+import { extractTar, type Extracted } from './layer/extract.js';
+import { ExtractPool } from './layer/workers.js';
 import { diffTar } from './layer/diff.js';
 
 interface Row {
@@ -35,6 +34,7 @@ const INCOMPLETE = '.incomplete-';
 
 export class OverlaySnapshotter implements Snapshotter {
   private readonly commits = new KeyedMutex();
+  private readonly pool = new ExtractPool();
 
   constructor(
     private readonly db: DB,
@@ -68,21 +68,35 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async apply(parent: Digest | null, tar: Readable, expectedDiffId?: Digest): Promise<Layer> {
     if (parent !== null && !this.get(parent)) throw failedPrecondition(`parent layer ${parent} does not exist`);
+    const prepared = await this.prepare((dest) => extractTar(tar, dest), expectedDiffId);
+    return this.commitPrepared(prepared, parent);
+  }
+
+  extractBlob(blobPath: string, expectedDiffId?: Digest, onData?: (bytes: number) => void): Promise<PreparedLayer> {
+    return this.prepare((dest) => this.pool.extract(blobPath, dest, onData), expectedDiffId);
+  }
+
+  /** Runs an extraction into a fresh incomplete directory and checks its diff ID; on any failure the directory goes. */
+  private async prepare(extract: (dest: string) => Promise<Extracted>, expectedDiffId?: Digest): Promise<PreparedLayer> {
     const work = join(this.root, `${INCOMPLETE}${randomHex(8)}`);
     const dest = join(work, 'fs');
     await fs.mkdir(dest, { recursive: true, mode: 0o755 });
     try {
-      const hasher = new DigestStream();
-      const feed = new PassThrough({ highWaterMark: 1 << 20 });
-      const extracting = applyLayer(feed, dest).catch((err: unknown) => {
-        tar.destroy(err instanceof Error ? err : new Error(String(err)));
-        throw err;
-      });
-      const [, applied] = await Promise.all([pipeline(tar, hasher, forwardInto(feed)), extracting]);
-      const diffId = hasher.digest();
-      if (expectedDiffId !== undefined && diffId !== expectedDiffId) {
-        throw invalidArgument(`layer digest mismatch: expected ${expectedDiffId}, got ${diffId}`);
+      const done = await extract(dest);
+      if (expectedDiffId !== undefined && done.diffId !== expectedDiffId) {
+        throw invalidArgument(`layer digest mismatch: expected ${expectedDiffId}, got ${done.diffId}`);
       }
+      return { work, ...done };
+    } catch (err) {
+      await fs.rm(work, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async commitPrepared(prepared: PreparedLayer, parent: Digest | null): Promise<Layer> {
+    const { work, diffId } = prepared;
+    try {
+      if (parent !== null && !this.get(parent)) throw failedPrecondition(`parent layer ${parent} does not exist`);
       const chainId = nextChainId(parent, diffId);
       return await this.commits.run(chainId, async () => {
         const existing = this.get(chainId);
@@ -94,12 +108,16 @@ export class OverlaySnapshotter implements Snapshotter {
         const created = Date.now();
         this.db
           .prepare('INSERT INTO layers(chain_id, diff_id, parent, size, tar_size, dir_id, created) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(chainId, diffId, parent, applied.size, hasher.size, dirId, created);
+          .run(chainId, diffId, parent, prepared.size, prepared.tarSize, dirId, created);
         return this.get(chainId)!;
       });
     } finally {
       await fs.rm(work, { recursive: true, force: true });
     }
+  }
+
+  async discardPrepared(prepared: PreparedLayer): Promise<void> {
+    await fs.rm(prepared.work, { recursive: true, force: true });
   }
 
   async remove(chainId: Digest): Promise<void> {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { readAll } from '../lib/streams.js';
-import { decompress } from './layers.js';
+import { decompress } from './compression.js';
 
 const hasZstd = spawnSync('zstd', ['--version'], { stdio: 'ignore' }).status === 0;
 
