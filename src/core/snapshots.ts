@@ -3,7 +3,7 @@
  * overlayfs. Image layers are committed and immutable; a container's writable
  * layer is an active snapshot on top of a committed chain.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Digest } from '../lib/digest.js';
 
 export interface Layer {
@@ -54,6 +54,12 @@ export interface Snapshotter {
    * `onData` hears the blob bytes read so far.
    */
   extractBlob(blobPath: string, expectedDiffId?: Digest, onData?: (bytes: number) => void): Promise<PreparedLayer>;
+  /**
+   * As `extractBlob`, for a layer still arriving: its bytes are written into
+   * `input` (a download tees into it). Destroying `input` with an error
+   * abandons the extraction, which `prepared` reports.
+   */
+  extractStream(expectedDiffId?: Digest, onData?: (bytes: number) => void): Promise<{ input: Writable; prepared: Promise<PreparedLayer> }>;
   /** Commits a prepared layer on top of `parent` (which must be committed); as `apply`, an existing chain wins. The preparation is used up either way. */
   commitPrepared(prepared: PreparedLayer, parent: Digest | null): Promise<Layer>;
   /** Drops a prepared layer that will not be committed. */

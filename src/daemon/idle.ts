@@ -11,8 +11,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { releaseMemory } from '../lib/sys.js';
 
-/** Quiet time before memory is handed back. */
-export const IDLE_MS = 3000;
+/**
+ * Quiet time before memory is handed back. Memory handed back is faulted in
+ * again by the next burst (a pull after a trim costs about a third more CPU),
+ * so commands a few seconds apart (a script, compose, CI) keep what they use.
+ */
+export const IDLE_MS = 8000;
 
 /** V8's collector, exposed without a command-line flag (berthd is started as a plain node script). */
 function collector(): () => void {

@@ -7,7 +7,7 @@
  * the receiver needs (`openLayer`: as stored, uncompressed for archives,
  * gzip for registries), hashed on the way when its digest is not known yet.
  */
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { BlobInfo, ContentStore } from '../core/content.js';
 import { DigestStream, type Digest } from '../lib/digest.js';
@@ -46,6 +46,12 @@ export interface FetchHooks {
   onData?: (bytes: number) => void;
   /** The download ended; the digest is being checked. */
   onVerify?: () => void;
+  /**
+   * Called as each attempt starts, with the offset it starts from: a
+   * writable returned gets a copy of the bytes of this attempt (the
+   * download waits for it). An attempt that fails destroys it.
+   */
+  onStream?: (offset: number) => Promise<Writable | undefined>;
   /** Attempts at a download interrupted by the network (docker's is 5). */
   attempts?: number;
   signal?: AbortSignal;
@@ -76,8 +82,18 @@ export async function fetchBlob(content: ContentStore, client: RegistryClient, r
       if (blob.offset !== ingest.offset) await ingest.reset();
       hooks.onData?.(blob.offset);
       const counted = counting(hooks.onData, blob.offset, hooks.onVerify);
-      blob.stream.on('error', (err) => counted.destroy(err));
-      return await ingest.commit(blob.stream.pipe(counted));
+      const copy = await hooks.onStream?.(blob.offset);
+      blob.stream.on('error', (err) => {
+        counted.destroy(err);
+        copy?.destroy(err);
+      });
+      if (copy) blob.stream.pipe(copy);
+      try {
+        return await ingest.commit(blob.stream.pipe(counted));
+      } catch (err) {
+        copy?.destroy(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
     } catch (err) {
       if (isKind(err, 'InvalidArgument') || attempt >= attempts || !retryable(err, hooks.signal)) throw err;
       await new Promise((resolve) => setTimeout(resolve, 250 * attempt));

@@ -185,22 +185,23 @@ async function pullLayers(
 
   const queue = todo.filter((p) => !p.haveBlob);
   const limit = limiter(o.concurrency);
-  const downloads = new Map<LayerPlan, Promise<void>>();
+  const downloads = new Map<LayerPlan, Promise<Downloaded>>();
   for (const p of queue) {
     const d = limit.run(() => download(deps, o.client, o.repo, p, progress));
     d.catch((err: unknown) => limit.cancel(err));
     downloads.set(p, d);
   }
-  // Each layer is extracted, on a worker, as soon as its blob is in; they are committed in order.
+  // A layer is extracted as its download streams in (on a worker), or from its stored blob once it is in
+  // (a resumed download, a blob already held); they are committed in order.
   const prepared = new Map<LayerPlan, Promise<PreparedLayer | undefined>>();
   for (const p of todo) {
     const ready = (async () => {
-      await downloads.get(p);
+      const downloaded = await downloads.get(p);
       if (p.extracted) return undefined;
       const total = p.desc.size;
       const emit = throttled((current: number) => progress({ kind: 'item', id: p.id, action: 'Extracting', current, total }));
-      emit(0, true);
-      const layer = await extractStoredLayer(deps, p.desc.digest, p.diffId, (n) => emit(n));
+      emit(downloaded?.extractedBytes() ?? 0, true);
+      const layer = await (downloaded?.streamed ?? extractStoredLayer(deps, p.desc.digest, p.diffId, (n) => emit(n)));
       emit(total, true);
       return layer;
     })();
@@ -225,8 +226,25 @@ async function pullLayers(
   }
 }
 
-async function download(deps: PullDeps, client: RegistryClient, repo: string, p: LayerPlan, progress: ProgressSink): Promise<void> {
+interface Downloaded {
+  /** The extraction that streamed along with the download, when it started from the first byte. */
+  streamed?: Promise<PreparedLayer>;
+  extractedBytes(): number;
+}
+
+async function download(deps: PullDeps, client: RegistryClient, repo: string, p: LayerPlan, progress: ProgressSink): Promise<Downloaded> {
   const emit = throttled((current: number) => progress({ kind: 'item', id: p.id, action: 'Downloading', current, total: p.desc.size }));
+  // One extraction per attempt that starts from byte 0; only the last one's is kept.
+  const attempts: Array<Promise<PreparedLayer>> = [];
+  let current: Promise<PreparedLayer> | undefined;
+  let extracted = 0;
+  const drop = async (keep?: Promise<PreparedLayer>) => {
+    for (const a of attempts) {
+      if (a === keep) continue;
+      const layer = await a.catch(() => undefined);
+      if (layer) await deps.snapshots.discardPrepared(layer);
+    }
+  };
   try {
     await fetchBlob(deps.content, client, repo, p.desc, {
       onData: (n) => emit(n),
@@ -234,12 +252,23 @@ async function download(deps: PullDeps, client: RegistryClient, repo: string, p:
         emit(p.desc.size, true);
         progress({ kind: 'item', id: p.id, action: 'Verifying Checksum' });
       },
+      onStream: async (offset) => {
+        current = undefined;
+        if (offset !== 0 || p.extracted) return undefined;
+        const job = await deps.snapshots.extractStream(p.diffId, (n) => (extracted = n));
+        attempts.push(job.prepared);
+        current = job.prepared;
+        return job.input;
+      },
     });
   } catch (err) {
+    await drop();
     if (isKind(err, 'InvalidArgument') && /mismatch/.test((err as Error).message)) {
       throw invalidArgument(`filesystem layer verification failed for digest ${p.desc.digest}`);
     }
     throw err;
   }
+  await drop(current);
   progress({ kind: 'item', id: p.id, action: 'Download complete' });
+  return { ...(current ? { streamed: current } : {}), extractedBytes: () => extracted };
 }

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { openDb } from './db.js';
 import { OverlaySnapshotter } from './snapshots.js';
@@ -67,6 +68,57 @@ test('a wrong diff ID or missing parent commits nothing', async () => {
     await assert.rejects(snaps.apply(sha256('no parent'), Readable.from([t])), (e) => isKind(e, 'FailedPrecondition'));
     assert.deepEqual(snaps.list(), []);
     assert.deepEqual(readdirSync(join(dir, 'snapshots')), []);
+  } finally {
+    done();
+  }
+});
+
+test('extraction on workers: a stored blob or a stream in any compression, prepared apart and committed in order', async () => {
+  const { snaps, dir, done } = setup();
+  try {
+    const base = await layerTar({ 'a.txt': 'A'.repeat(3 << 20) });
+    const top = await layerTar({ 'b.txt': 'B' });
+    // The top layer streams in small pieces (as a download does) and is ready before its parent.
+    const streamed = await snaps.extractStream(sha256(top));
+    const gz = gzipSync(top);
+    for (let i = 0; i < gz.length; i += 1000) streamed.input.write(gz.subarray(i, i + 1000));
+    streamed.input.end();
+    const topPrepared = await streamed.prepared;
+    assert.equal(topPrepared.diffId, sha256(top));
+    writeFileSync(join(dir, 'base.blob'), base);
+    let seen = 0;
+    const basePrepared = await snaps.extractBlob(join(dir, 'base.blob'), sha256(base), (n) => (seen = n));
+    assert.ok(seen > 0 && seen <= base.length);
+    // A child cannot be committed before its parent; the preparation is used up.
+    await assert.rejects(snaps.commitPrepared(topPrepared, sha256(base)), (e) => isKind(e, 'FailedPrecondition'));
+    const again = await snaps.extractStream(sha256(top));
+    again.input.end(gz);
+    const l1 = await snaps.commitPrepared(basePrepared, null);
+    const l2 = await snaps.commitPrepared(await again.prepared, l1.chainId);
+    assert.equal(readFileSync(join(l1.dir, 'a.txt'), 'utf8').length, 3 << 20);
+    assert.equal(readFileSync(join(l2.dir, 'b.txt'), 'utf8'), 'B');
+    assert.deepEqual(readdirSync(join(dir, 'snapshots')).filter((f) => f.startsWith('.incomplete-')), []);
+  } finally {
+    done();
+  }
+});
+
+test('a streamed extraction abandoned part way, or of a wrong layer, leaves nothing', async () => {
+  const { snaps, dir, done } = setup();
+  try {
+    const t = await layerTar({ 'x': 'x'.repeat(1 << 20) });
+    const cut = await snaps.extractStream(sha256(t));
+    cut.input.write(t.subarray(0, t.length >> 1));
+    cut.input.destroy(new Error('connection reset'));
+    await assert.rejects(cut.prepared, /connection reset/);
+    const wrong = await snaps.extractStream(sha256('another layer'));
+    wrong.input.end(t);
+    await assert.rejects(wrong.prepared, (e) => isKind(e, 'InvalidArgument'));
+    const notTar = await snaps.extractStream();
+    notTar.input.end(Buffer.alloc(1024, 7));
+    await assert.rejects(notTar.prepared);
+    assert.deepEqual(readdirSync(join(dir, 'snapshots')), []);
+    assert.deepEqual(snaps.list(), []);
   } finally {
     done();
   }

@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Layer, PreparedLayer, RwLayer, Snapshotter } from '../core/snapshots.js';
 import type { Digest } from '../lib/digest.js';
 import { errnoCode, failedPrecondition, invalidArgument, notFound } from '../lib/errors.js';
@@ -74,6 +74,22 @@ export class OverlaySnapshotter implements Snapshotter {
 
   extractBlob(blobPath: string, expectedDiffId?: Digest, onData?: (bytes: number) => void): Promise<PreparedLayer> {
     return this.prepare((dest) => this.pool.extract(blobPath, dest, onData), expectedDiffId);
+  }
+
+  async extractStream(expectedDiffId?: Digest, onData?: (bytes: number) => void): Promise<{ input: Writable; prepared: Promise<PreparedLayer> }> {
+    let input!: Writable;
+    let started!: () => void;
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    const prepared = this.prepare((dest) => {
+      const job = this.pool.extractStream(dest, onData);
+      input = job.input;
+      started();
+      return job.result;
+    }, expectedDiffId);
+    // The directory is made before the job starts; a failure to make it fails `prepared` with no input to give.
+    prepared.catch(() => undefined);
+    await Promise.race([ready, prepared]);
+    return { input, prepared };
   }
 
   /** Runs an extraction into a fresh incomplete directory and checks its diff ID; on any failure the directory goes. */
