@@ -156,6 +156,8 @@ export function throttled(fn: (n: number) => void, everyMs = 100): (n: number, f
 export interface Limiter {
   /** Runs `task` once fewer than the limit are running, in the order asked. */
   run<T>(task: () => Promise<T>): Promise<T>;
+  /** Waits for a place, in the order asked; the function returned gives it back (calling it again does nothing). */
+  acquire(): Promise<() => void>;
   /** Tasks not started yet fail with `reason` instead of running. */
   cancel(reason: unknown): void;
 }
@@ -164,16 +166,27 @@ export function limiter(max: number): Limiter {
   let running = 0;
   let cancelled: { reason: unknown } | undefined;
   const waiting: Array<() => void> = [];
-  const release = () => {
-    running--;
-    waiting.shift()?.();
+  const acquire = async (): Promise<() => void> => {
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      running--;
+      waiting.shift()?.();
+    };
+    if (cancelled) {
+      release();
+      throw cancelled.reason;
+    }
+    return release;
   };
   return {
+    acquire,
     async run<T>(task: () => Promise<T>): Promise<T> {
-      if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
-      running++;
+      const release = await acquire();
       try {
-        if (cancelled) throw cancelled.reason;
         return await task();
       } finally {
         release();

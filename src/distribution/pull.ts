@@ -187,7 +187,14 @@ async function pullLayers(
   const limit = limiter(o.concurrency);
   const downloads = new Map<LayerPlan, Promise<Downloaded>>();
   for (const p of queue) {
-    const d = limit.run(() => download(deps, o.client, o.repo, p, progress));
+    // A download holds its place until its bytes are in, not through the digest check and the sync to disk.
+    const d = limit.acquire().then(async (release) => {
+      try {
+        return await download(deps, o.client, o.repo, p, progress, release);
+      } finally {
+        release();
+      }
+    });
     d.catch((err: unknown) => limit.cancel(err));
     downloads.set(p, d);
   }
@@ -232,7 +239,7 @@ interface Downloaded {
   extractedBytes(): number;
 }
 
-async function download(deps: PullDeps, client: RegistryClient, repo: string, p: LayerPlan, progress: ProgressSink): Promise<Downloaded> {
+async function download(deps: PullDeps, client: RegistryClient, repo: string, p: LayerPlan, progress: ProgressSink, received: () => void): Promise<Downloaded> {
   const emit = throttled((current: number) => progress({ kind: 'item', id: p.id, action: 'Downloading', current, total: p.desc.size }));
   // One extraction per attempt that starts from byte 0; only the last one's is kept.
   const attempts: Array<Promise<PreparedLayer>> = [];
@@ -249,6 +256,7 @@ async function download(deps: PullDeps, client: RegistryClient, repo: string, p:
     await fetchBlob(deps.content, client, repo, p.desc, {
       onData: (n) => emit(n),
       onVerify: () => {
+        received();
         emit(p.desc.size, true);
         progress({ kind: 'item', id: p.id, action: 'Verifying Checksum' });
       },
