@@ -1,7 +1,7 @@
 # Berth: `make run` and `make test` work on a fresh Debian 12 machine (as root).
 SHELL := /bin/bash
 APT_PACKAGES := runc conmon nftables tini busybox-static libseccomp-dev golang-github-containers-common containernetworking-plugins iptables iproute2 xz-utils bzip2 ca-certificates
-TEST_PACKAGES := docker.io skopeo docker-registry apache2-utils git
+TEST_PACKAGES := docker.io skopeo docker-registry apache2-utils git openssl
 HOST ?= unix:///run/berth/berth.sock
 BERTH := bin/berth -H $(HOST)
 

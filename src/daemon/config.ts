@@ -1,5 +1,6 @@
 /** berthd's command line, with docker's daemon flag names and defaults. */
 import { parseArgs } from 'node:util';
+import { DEFAULT_CERT_DIRS } from '../distribution/transport.js';
 import { invalidArgument } from '../lib/errors.js';
 
 export interface DaemonConfig {
@@ -16,6 +17,8 @@ export interface DaemonConfig {
   tlsCert?: string;
   tlsKey?: string;
   insecureRegistries: string[];
+  /** Where per-registry certificates live (`<dir>/<host:port>/ca.crt`, `client.cert`, `client.key`), first found wins. */
+  registryCertsDirs: string[];
   runtime: string;
   conmon: string;
   /** The default bridge network's device; 'none' leaves the default bridge out. */
@@ -44,6 +47,8 @@ Options:
       --tlscert string            Path to TLS certificate file
       --tlskey string             Path to TLS key file
       --insecure-registry list    Enable insecure registry communication
+      --registry-certs-dir list   Directories of per-registry CAs and client certificates, searched in order
+                                  (default [${DEFAULT_CERT_DIRS.join(' ')}])
       --runtime string            Path of the OCI runtime (default "runc")
       --conmon string             Path of conmon (default "conmon")
   -b, --bridge string             Attach containers to a network bridge (default "berth0"; "none": no default bridge)
@@ -72,6 +77,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
         tlscert: { type: 'string' },
         tlskey: { type: 'string' },
         'insecure-registry': { type: 'string', multiple: true },
+        'registry-certs-dir': { type: 'string', multiple: true },
         runtime: { type: 'string' },
         conmon: { type: 'string' },
         bridge: { type: 'string', short: 'b' },
@@ -98,6 +104,7 @@ export function parseDaemonArgs(argv: string[]): DaemonConfig | 'help' | 'versio
     tls: (v.tls ?? false) || (v.tlsverify ?? false),
     tlsVerify: v.tlsverify ?? false,
     insecureRegistries: v['insecure-registry'] ?? [],
+    registryCertsDirs: v['registry-certs-dir']?.length ? v['registry-certs-dir'] : [...DEFAULT_CERT_DIRS],
     runtime: v.runtime ?? 'runc',
     conmon: v.conmon ?? 'conmon',
     bridge: v.bridge ?? 'berth0',

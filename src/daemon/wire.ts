@@ -22,7 +22,6 @@ import { BuildService } from '../engine/build.js';
 import { DistributionService, registryOf } from '../engine/distribution.js';
 import { formatPlatform } from '../oci/platform.js';
 import { parseNormalized } from '../oci/reference.js';
-import { DEFAULT_CERT_DIRS } from '../distribution/transport.js';
 import { SqliteDistribution } from '../store/distribution.js';
 import { hasProcess } from '../core/containers.js';
 import { constants as fsConstants, existsSync } from 'node:fs';
@@ -151,7 +150,7 @@ export async function wire(cfg: DaemonConfig, log: Logger): Promise<Wired> {
     lock,
     events,
     collect,
-    hosts: { insecure: cfg.insecureRegistries, certDirs: DEFAULT_CERT_DIRS, userAgent: `berth/${BERTH_VERSION}` },
+    hosts: { insecure: cfg.insecureRegistries, certDirs: cfg.registryCertsDirs, userAgent: `berth/${BERTH_VERSION}` },
   });
   const build = new BuildService({ containers, images: imageService, imageStore: images, content, snapshots, lock, events, db, tmp: join(cfg.dataRoot, 'tmp'), cacheMounts: join(cfg.dataRoot, 'buildcache'),
     pull: ({ ref, platform, auths }, progress) => {

@@ -15,6 +15,7 @@ import { BerthError, internal, invalidArgument, type ErrorKind } from '../lib/er
 import { readAll } from '../lib/streams.js';
 import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../oci/mediatypes.js';
 import { basicAuth, parseChallenges, repositoryScope, TokenCache, type Challenge, type Token } from './auth.js';
+import { describe } from './neterrors.js';
 import { endpointFor, rawRequest, tlsFor, type Endpoint, type HostsConfig, type RawRequest, type TlsFiles } from './transport.js';
 
 /** Manifests we can read, best first, as docker asks for them. */
@@ -493,22 +494,7 @@ async function* chunks(source: Readable, size: number): AsyncGenerator<Buffer> {
   if (length) yield Buffer.concat(pending);
 }
 
-/** Go's words for a failed connection: `dial tcp 127.0.0.1:5000: connect: connection refused`. */
-function describe(err: unknown): string {
-  const e = err as { code?: string; address?: string; port?: number; hostname?: string };
-  const msg = err instanceof Error ? err.message : String(err);
-  const where = e.address !== undefined ? ` ${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port ?? ''}` : '';
-  if (e.code === 'ECONNREFUSED') return `dial tcp${where}: connect: connection refused`;
-  if (e.code === 'ETIMEDOUT') return `dial tcp${where}: i/o timeout`;
-  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return `dial tcp: lookup ${e.hostname ?? ''}: no such host`;
-  return msg;
-}
-
 function pingError(endpoint: Endpoint, err: unknown): string {
   const url = `${endpoint.insecure ? 'http' : 'https'}://${endpoint.host}/v2/`;
-  const why = err instanceof BerthError ? err.message : describe(err);
-  if (!endpoint.insecure && /certificate|self.signed|unable to verify/i.test(why)) {
-    return `Get "${url}": tls: failed to verify certificate: ${why}`;
-  }
-  return `Get "${url}": ${why}`;
+  return `Get "${url}": ${err instanceof BerthError ? err.message : describe(err)}`;
 }

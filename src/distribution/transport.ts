@@ -5,7 +5,7 @@
  * `--insecure-registry` (host[:port] or CIDR) are insecure — HTTPS without
  * certificate checks is tried first, then plain HTTP. Others use HTTPS,
  * trusting the host's CAs plus `<certs.d>/<host:port>/*.crt`, with a client
- * certificate from `client.cert`/`client.key` there when present.
+ * certificate from a `*.cert`/`*.key` pair there (`client.cert`) when present.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
@@ -14,6 +14,7 @@ import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import { failedPrecondition } from '../lib/errors.js';
 
 export interface HostsConfig {
   /** `--insecure-registry` values: `host[:port]` or a CIDR. */
@@ -95,25 +96,40 @@ export interface TlsFiles {
   key?: Buffer;
 }
 
-/** The TLS material for a host: host CAs plus certs.d's `*.crt`, and a client pair if present. */
+/**
+ * The TLS material for a host, read from the first certs directory that has
+ * a `<host:port>` folder, as docker reads certs.d: the host CAs plus every
+ * `*.crt`; a client certificate from a `NAME.cert` with its `NAME.key` (the
+ * first pair by name). A `.cert` without its `.key`, or the other way round,
+ * is an error, in docker's words.
+ */
 export function tlsFor(hostPort: string, certDirs: string[]): TlsFiles {
   const out: TlsFiles = { ca: hostCAs() };
   for (const base of certDirs) {
     const dir = join(base, hostPort.replace(/^\[|\](?=:|$)/g, ''));
     let names: string[];
     try {
-      names = readdirSync(dir);
+      names = readdirSync(dir).sort();
     } catch {
       continue;
     }
     const extra: string[] = [];
-    for (const n of names.sort()) {
+    for (const n of names) {
       if (n.endsWith('.crt')) extra.push(readFileSync(join(dir, n), 'utf8'));
     }
     if (extra.length) out.ca = [...out.ca, ...extra];
-    if (names.includes('client.cert') && names.includes('client.key')) {
-      out.cert = readFileSync(join(dir, 'client.cert'));
-      out.key = readFileSync(join(dir, 'client.key'));
+    for (const n of names) {
+      if (n.endsWith('.cert') && !names.includes(`${n.slice(0, -5)}.key`)) {
+        throw failedPrecondition(`missing key ${n.slice(0, -5)}.key for client certificate ${n}. CA certificates must use the extension .crt`);
+      }
+      if (n.endsWith('.key') && !names.includes(`${n.slice(0, -4)}.cert`)) {
+        throw failedPrecondition(`missing client certificate ${n.slice(0, -4)}.cert for key ${n}`);
+      }
+    }
+    const pair = names.find((n) => n.endsWith('.cert'));
+    if (pair) {
+      out.cert = readFileSync(join(dir, pair));
+      out.key = readFileSync(join(dir, `${pair.slice(0, -5)}.key`));
     }
     break;
   }

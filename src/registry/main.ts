@@ -27,6 +27,7 @@ const SERVE_FLAGS: FlagSpec[] = [
   { name: 'htpasswd', usage: 'htpasswd file of bcrypt hashes: require HTTP basic auth (or sign tokens, with --token-realm)' },
   { name: 'tls-cert', usage: 'TLS certificate (PEM); serve HTTPS' },
   { name: 'tls-key', usage: 'TLS private key (PEM)' },
+  { name: 'tls-client-ca', usage: 'Require a client certificate signed by this CA (PEM) on every connection (needs --tls-cert)' },
   { name: 'token-realm', usage: 'Token auth: URL of the token service, or a path served by this registry (needs --htpasswd)' },
   { name: 'token-issuer', usage: 'Token auth: the issuer tokens must name', default: 'berth-registry' },
   { name: 'token-service', usage: 'Token auth: the service (audience) tokens must name (default: --addr)' },
@@ -132,10 +133,14 @@ async function serve(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Wri
   if (htpasswd && htpasswd.size === 0) log.warn('htpasswd file has no bcrypt entries: nobody can log in');
   const certPath = str(flags['tls-cert']);
   const keyPath = str(flags['tls-key']);
+  const clientCaPath = str(flags['tls-client-ca']);
   if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if (clientCaPath && !certPath) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
 
   const opts: ListenOptions = { addr, store, log, readOnly: flags['read-only'] === true };
-  if (certPath && keyPath) opts.tls = { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+  if (certPath && keyPath) {
+    opts.tls = { cert: readFileSync(certPath), key: readFileSync(keyPath), ...(clientCaPath ? { clientCa: readFileSync(clientCaPath) } : {}) };
+  }
   let auth: Authorizer | undefined;
   const realm = str(flags['token-realm']);
   if (realm) {

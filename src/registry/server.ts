@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { sha256, type Digest } from '../lib/digest.js';
@@ -476,7 +476,8 @@ export function createHandler(opts: HandlerOptions): (req: IncomingMessage, res:
 export interface ListenOptions extends HandlerOptions {
   /** `host:port`; port 0 picks a free one. */
   addr: string;
-  tls?: { cert: Buffer; key: Buffer };
+  /** Serve HTTPS; with `clientCa`, every client must present a certificate that CA signed. */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
 }
 
 export interface Listening {
@@ -492,9 +493,19 @@ export function parseAddr(addr: string): { host: string; port: number } {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port: Number(m[3]) };
 }
 
+function httpsOptions(tls: NonNullable<ListenOptions['tls']>): ServerOptions {
+  const pair = { cert: tls.cert, key: tls.key };
+  return tls.clientCa ? { ...pair, ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : pair;
+}
+
 export async function listen(opts: ListenOptions): Promise<Listening> {
   const handler = createHandler(opts);
-  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createHttpServer(handler);
+  const server: Server = opts.tls ? createHttpsServer(httpsOptions(opts.tls), handler) : createHttpServer(handler);
+  if (opts.tls) {
+    server.on('tlsClientError', (err: Error, socket: { remoteAddress?: string }) => {
+      opts.log?.debug('TLS handshake failed', { remote: socket.remoteAddress, error: err.message.split('\n')[0] });
+    });
+  }
   // uploads of large layers may take longer than Node's default five minutes
   server.requestTimeout = 0;
   server.keepAliveTimeout = 30_000;

@@ -25,10 +25,17 @@ export interface Registry {
   kill(): Promise<void>;
 }
 
-export async function startRegistry(root: string, args: string[] = []): Promise<Registry> {
-  const proc = spawn(process.execPath, [join(REPO, 'bin/berth'), 'registry', 'serve', '--addr', '127.0.0.1:0', '--root', root, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export interface StartOptions {
+  /** Where to listen (default a free 127.0.0.1 port). */
+  addr?: string;
+  /** Wraps the server's argv, e.g. to start it inside a network namespace (`ip netns exec NAME …`, which execs it in place). */
+  wrap?: (argv: string[]) => string[];
+}
+
+export async function startRegistry(root: string, args: string[] = [], opts: StartOptions = {}): Promise<Registry> {
+  const argv = [process.execPath, join(REPO, 'bin/berth'), 'registry', 'serve', '--addr', opts.addr ?? '127.0.0.1:0', '--root', root, ...args];
+  const [cmd, ...rest] = opts.wrap ? opts.wrap(argv) : argv;
+  const proc = spawn(cmd!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
