@@ -1,6 +1,6 @@
 /**
- * A small pool of extraction workers (worker.ts), started when a stored
- * blob is to be extracted and stopped after a few idle seconds, so an idle
+ * A small pool of extraction workers (worker.ts), started when a layer is
+ * to be extracted and stopped after a few idle seconds, so an idle
  * daemon holds none. Jobs go to the least busy worker; a worker that dies
  * fails its jobs and is replaced on the next job.
  */
@@ -49,7 +49,8 @@ export class ExtractPool {
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly size = Math.max(1, Math.min(2, availableParallelism()))) {}
+  /** One core stays with the main thread (downloads, hashing, the API): on two cores one worker beats two. */
+  constructor(private readonly size = Math.max(1, Math.min(4, availableParallelism() - 1))) {}
 
   /** Extracts the blob at `src` into `dest`; `onData` hears the blob bytes read so far. */
   extract(src: string, dest: string, onData?: (bytes: number) => void): Promise<Extracted> {
