@@ -4,9 +4,15 @@
  * handing unused memory back to the kernel. Each call is synchronous and thin: it
  * converts arguments, makes the call, and throws an Error carrying `code`
  * (the errno name) and `syscall` on failure, the way Node's fs errors do.
+ *
+ * The network calls (links, addresses, routes through rtnetlink, netlink.c)
+ * are the exception: the kernel may sleep on its locks, so each runs on the
+ * thread pool and returns a Promise, rejected with an Error carrying `code`
+ * and `errno` and saying which step failed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +28,9 @@
 #include <sys/types.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+
+#include "netlink.h"
 
 #define MAX_STR 65536
 
@@ -49,6 +58,15 @@ static const char *errno_name(int e) {
     case E2BIG: return "E2BIG";
     case ENODEV: return "ENODEV";
     case ECONNREFUSED: return "ECONNREFUSED";
+    case ESRCH: return "ESRCH";
+    case ENOMEM: return "ENOMEM";
+    case EMFILE: return "EMFILE";
+    case ENOBUFS: return "ENOBUFS";
+    case EMSGSIZE: return "EMSGSIZE";
+    case EBADMSG: return "EBADMSG";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case ENETUNREACH: return "ENETUNREACH";
+    case ECANCELED: return "ECANCELED";
     default: return "EUNKNOWN";
   }
 }
@@ -334,6 +352,202 @@ static napi_value js_release_memory(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * The network calls. Arguments are checked on the JS thread (a value of the
+ * wrong type throws a TypeError, a malformed one rejects with EINVAL); the
+ * requests run on the thread pool.
+ */
+enum net_op { NET_ATTACH_VETH, NET_CONFIGURE, NET_DELETE_LINK, NET_ENSURE_BRIDGE };
+
+struct net_job {
+  enum net_op op;
+  struct nl_veth veth;
+  struct nl_iface iface;
+  struct nl_err err;
+  napi_deferred deferred;
+  napi_async_work work;
+};
+
+static void net_execute(napi_env env, void *data) {
+  (void)env;
+  struct net_job *job = data;
+  switch (job->op) {
+    case NET_ATTACH_VETH: nl_attach_veth(&job->veth, &job->err); break;
+    case NET_CONFIGURE: nl_configure(&job->iface, &job->err); break;
+    case NET_DELETE_LINK: nl_delete_link(job->iface.pid, job->iface.name, &job->err); break;
+    case NET_ENSURE_BRIDGE: nl_ensure_bridge(job->iface.name, job->iface.addr, job->iface.prefix, &job->err); break;
+  }
+}
+
+static napi_value net_error(napi_env env, const struct nl_err *err) {
+  napi_value message, error, code, num;
+  napi_create_string_utf8(env, err->msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, NULL, message, &error);
+  napi_create_string_utf8(env, errno_name(err->code), NAPI_AUTO_LENGTH, &code);
+  napi_create_int32(env, -err->code, &num);
+  napi_set_named_property(env, error, "code", code);
+  napi_set_named_property(env, error, "errno", num);
+  return error;
+}
+
+static void net_settle(napi_env env, struct net_job *job) {
+  if (job->err.code) {
+    napi_reject_deferred(env, job->deferred, net_error(env, &job->err));
+  } else {
+    napi_value undefined;
+    napi_get_undefined(env, &undefined);
+    napi_resolve_deferred(env, job->deferred, undefined);
+  }
+}
+
+static void net_complete(napi_env env, napi_status status, void *data) {
+  struct net_job *job = data;
+  if (status != napi_ok && !job->err.code) {
+    job->err.code = ECANCELED;
+    snprintf(job->err.msg, sizeof job->err.msg, "network request cancelled");
+  }
+  net_settle(env, job);
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+/* The job's promise; a job that failed its argument checks is rejected at once. Takes ownership of job. */
+static napi_value net_start(napi_env env, struct net_job *job, int failed) {
+  if (failed) {
+    free(job);
+    return NULL;
+  }
+  napi_value promise, name;
+  napi_create_promise(env, &job->deferred, &promise);
+  if (job->err.code) {
+    net_settle(env, job);
+    free(job);
+    return promise;
+  }
+  napi_create_string_utf8(env, "berth:netlink", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, net_execute, net_complete, job, &job->work) != napi_ok ||
+      napi_queue_async_work(env, job->work) != napi_ok) {
+    job->err.code = ENOMEM;
+    snprintf(job->err.msg, sizeof job->err.msg, "cannot queue a network request");
+    net_settle(env, job);
+    free(job);
+  }
+  return promise;
+}
+
+static void bad_arg(struct nl_err *err, const char *fmt, const char *value) {
+  if (err->code) return;
+  err->code = EINVAL;
+  snprintf(err->msg, sizeof err->msg, fmt, value ? value : "");
+}
+
+/* An interface name (1 to 15 bytes) into dst. */
+static void arg_ifname(napi_env env, napi_value v, char *dst, struct nl_err *err, int *failed) {
+  char *s = arg_string(env, v, failed);
+  if (*failed) return;
+  if (!s || !*s || strlen(s) >= IFNAMSIZ || strchr(s, '/')) bad_arg(err, "invalid interface name '%s'", s);
+  else strcpy(dst, s);
+  free(s);
+}
+
+static void arg_ipv4(napi_env env, napi_value v, struct in_addr *dst, struct nl_err *err, int *failed) {
+  char *s = arg_string(env, v, failed);
+  if (*failed) return;
+  if (!s || inet_pton(AF_INET, s, dst) != 1) bad_arg(err, "invalid IPv4 address '%s'", s);
+  free(s);
+}
+
+static void arg_prefix(napi_env env, napi_value v, int *dst, struct nl_err *err) {
+  double d = arg_number(env, v);
+  if (!(d >= 0 && d <= 32) || d != (int)d) bad_arg(err, "invalid prefix length%s", NULL);
+  else *dst = (int)d;
+}
+
+static void arg_pid(napi_env env, napi_value v, int *dst, int allow_zero, struct nl_err *err) {
+  double d = arg_number(env, v);
+  if (!(d >= (allow_zero ? 0 : 1) && d <= INT_MAX) || d != (int)d) bad_arg(err, "invalid process ID%s", NULL);
+  else *dst = (int)d;
+}
+
+/* attachVeth(hostIf, peer, mac, pid, bridge) -> Promise<void> */
+static napi_value js_attach_veth(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5) { napi_throw_type_error(env, NULL, "attachVeth needs 5 arguments"); return NULL; }
+  struct net_job *job = calloc(1, sizeof *job);
+  int failed = 0;
+  job->op = NET_ATTACH_VETH;
+  arg_ifname(env, argv[0], job->veth.host_if, &job->err, &failed);
+  if (!failed) arg_ifname(env, argv[1], job->veth.peer, &job->err, &failed);
+  if (!failed) {
+    char *mac = arg_string(env, argv[2], &failed);
+    unsigned char *m = job->veth.mac;
+    int end = 0;
+    if (!failed && (!mac || sscanf(mac, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx%n", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &end) != 6 ||
+                    end != 17 || mac[end] != 0)) {
+      bad_arg(&job->err, "invalid MAC address '%s'", mac);
+    }
+    free(mac);
+  }
+  if (!failed) arg_pid(env, argv[3], &job->veth.pid, 0, &job->err);
+  if (!failed) arg_ifname(env, argv[4], job->veth.bridge, &job->err, &failed);
+  return net_start(env, job, failed);
+}
+
+/* configureInterface(pid, ifname, address, prefixLen, gateway | null) -> Promise<void> */
+static napi_value js_configure_interface(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5) { napi_throw_type_error(env, NULL, "configureInterface needs 5 arguments"); return NULL; }
+  struct net_job *job = calloc(1, sizeof *job);
+  int failed = 0;
+  job->op = NET_CONFIGURE;
+  arg_pid(env, argv[0], &job->iface.pid, 0, &job->err);
+  arg_ifname(env, argv[1], job->iface.name, &job->err, &failed);
+  if (!failed) arg_ipv4(env, argv[2], &job->iface.addr, &job->err, &failed);
+  if (!failed) arg_prefix(env, argv[3], &job->iface.prefix, &job->err);
+  if (!failed) {
+    napi_valuetype t;
+    napi_typeof(env, argv[4], &t);
+    if (t != napi_null && t != napi_undefined) {
+      job->iface.has_gateway = 1;
+      arg_ipv4(env, argv[4], &job->iface.gateway, &job->err, &failed);
+    }
+  }
+  return net_start(env, job, failed);
+}
+
+/* deleteLink(name, pid) -> Promise<void>; pid 0 is the host's namespace */
+static napi_value js_delete_link(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2) { napi_throw_type_error(env, NULL, "deleteLink needs 2 arguments"); return NULL; }
+  struct net_job *job = calloc(1, sizeof *job);
+  int failed = 0;
+  job->op = NET_DELETE_LINK;
+  arg_ifname(env, argv[0], job->iface.name, &job->err, &failed);
+  if (!failed) arg_pid(env, argv[1], &job->iface.pid, 1, &job->err);
+  return net_start(env, job, failed);
+}
+
+/* ensureBridge(name, address, prefixLen) -> Promise<void> */
+static napi_value js_ensure_bridge(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3) { napi_throw_type_error(env, NULL, "ensureBridge needs 3 arguments"); return NULL; }
+  struct net_job *job = calloc(1, sizeof *job);
+  int failed = 0;
+  job->op = NET_ENSURE_BRIDGE;
+  arg_ifname(env, argv[0], job->iface.name, &job->err, &failed);
+  if (!failed) arg_ipv4(env, argv[1], &job->iface.addr, &job->err, &failed);
+  if (!failed) arg_prefix(env, argv[2], &job->iface.prefix, &job->err);
+  return net_start(env, job, failed);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"mount", NULL, js_mount, NULL, NULL, NULL, napi_default, NULL},
@@ -346,6 +560,10 @@ static napi_value init(napi_env env, napi_value exports) {
     {"flock", NULL, js_flock, NULL, NULL, NULL, napi_default, NULL},
     {"seqpacketConnect", NULL, js_seqpacket_connect, NULL, NULL, NULL, napi_default, NULL},
     {"releaseMemory", NULL, js_release_memory, NULL, NULL, NULL, napi_default, NULL},
+    {"attachVeth", NULL, js_attach_veth, NULL, NULL, NULL, napi_default, NULL},
+    {"configureInterface", NULL, js_configure_interface, NULL, NULL, NULL, napi_default, NULL},
+    {"deleteLink", NULL, js_delete_link, NULL, NULL, NULL, napi_default, NULL},
+    {"ensureBridge", NULL, js_ensure_bridge, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "berth_sys",
-      "sources": ["berth_sys.c"],
+      "sources": ["berth_sys.c", "netlink.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"]
     },
     {

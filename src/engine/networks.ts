@@ -282,7 +282,7 @@ export class NetworkService {
     } catch (err) {
       this.deps.store.delete(rec.id);
       await this.dns.close(pool.Gateway).catch(() => undefined);
-      await deleteLink(rec.bridge);
+      await deleteLink(rec.bridge).catch(() => undefined);
       throw err;
     }
     this.deps.events.publish('network', 'create', rec.id, { name: rec.name, type: rec.driver });

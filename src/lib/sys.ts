@@ -1,6 +1,9 @@
 /**
  * Linux system calls Node lacks, from Berth's native module (native/berth_sys.c).
  * Failures throw errors shaped like Node's fs errors (`code`, `syscall`, `path`).
+ * The network calls (rtnetlink, native/netlink.c) run on the thread pool and
+ * return promises; they reject with an Error carrying `code` and `errno`
+ * whose message names the step that failed.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
@@ -18,6 +21,10 @@ interface Native {
   flock(fd: number, operation: number): void;
   seqpacketConnect(path: string): number;
   releaseMemory(): void;
+  attachVeth(hostIf: string, peer: string, mac: string, pid: number, bridge: string): Promise<void>;
+  configureInterface(pid: number, ifname: string, address: string, prefixLen: number, gateway: string | null): Promise<void>;
+  deleteLink(name: string, pid: number): Promise<void>;
+  ensureBridge(name: string, address: string, prefixLen: number): Promise<void>;
 }
 
 function findAddon(): string {
@@ -105,4 +112,50 @@ export function seqpacketConnect(path: string): number {
  */
 export function releaseMemory(): void {
   sys().releaseMemory();
+}
+
+/** A veth pair between the host and the network namespace of a process. */
+export interface Veth {
+  /** The host's end, made a port of `bridge`. */
+  hostIf: string;
+  /** The other end, created directly in the namespace of `pid`. */
+  peer: string;
+  /** The peer's MAC address, aa:bb:cc:dd:ee:ff. */
+  mac: string;
+  pid: number;
+  bridge: string;
+}
+
+/**
+ * Creates the pair, makes the host's end a port of the bridge with hairpin
+ * mode on (frames may go back out the port they came in by), and sets it up.
+ * When a step after the creation fails, the pair is deleted again.
+ */
+export function attachVeth(v: Veth): Promise<void> {
+  return sys().attachVeth(v.hostIf, v.peer, v.mac, v.pid, v.bridge);
+}
+
+/** An interface inside the network namespace of a process. */
+export interface InterfaceConfig {
+  ifname: string;
+  /** An IPv4 address, given with its prefix length; the broadcast address goes with it below /31. */
+  address: string;
+  prefixLen: number;
+  /** When set, the default route goes through it. */
+  gateway?: string;
+}
+
+/** Addresses the interface, sets it up and adds the default route, in the network namespace of `pid`. */
+export function configureInterface(pid: number, c: InterfaceConfig): Promise<void> {
+  return sys().configureInterface(pid, c.ifname, c.address, c.prefixLen, c.gateway ?? null);
+}
+
+/** Deletes a link by name, on the host or, with `pid`, in that process's network namespace. Rejects with ENODEV when there is none. */
+export function deleteLink(name: string, pid?: number): Promise<void> {
+  return sys().deleteLink(name, pid ?? 0);
+}
+
+/** A bridge on the host, up, holding the address; what already exists is kept. */
+export function ensureBridge(name: string, address: string, prefixLen: number): Promise<void> {
+  return sys().ensureBridge(name, address, prefixLen);
 }

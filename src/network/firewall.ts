@@ -7,8 +7,28 @@
  * outlives the network or container it was for, and a crash cannot leave
  * half a change.
  */
+import { spawn } from 'node:child_process';
 import type { PortMapping } from '../core/networks.js';
-import { run, type Runner } from './plumbing.js';
+import { BerthError } from '../lib/errors.js';
+
+export interface Runner {
+  (cmd: string, args: string[], input?: string): Promise<void>;
+}
+
+/** Runs a command, failing with its stderr. */
+const run: Runner = (cmd, args, input) =>
+  new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', (e) => reject(new BerthError('Internal', `${cmd}: ${e.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new BerthError('Internal', `${cmd} ${args.join(' ')}: ${err.trim() || `exit status ${code}`}`));
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+  });
 
 export interface FirewallNetwork {
   bridge: string;

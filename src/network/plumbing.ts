@@ -1,34 +1,20 @@
 /**
- * Links, addresses and routes, through iproute2: one `ip -batch` per side
- * (the host, then the container's namespace entered with nsenter), so
- * attaching a container costs two short processes whatever the number of
- * steps. The container's namespace is the one runc created for it; it is
- * reached through the init's PID, and when the container ends the kernel
- * destroys it with the container's end of the veth pair, which takes the
- * host's end along.
+ * Links, addresses and routes of bridge networks, through rtnetlink from
+ * Berth's native module (lib/sys.ts): no process is spawned. A container's
+ * veth pair is created with its inner end already in the container's network
+ * namespace (the one runc made, reached through the init's PID); the host's
+ * end becomes a port of the network's bridge. When the container ends, the
+ * kernel destroys its namespace with the inner end, which takes the host's
+ * end along.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
-import { BerthError } from '../lib/errors.js';
+import { errnoCode, internal } from '../lib/errors.js';
+import * as sys from '../lib/sys.js';
 
-export interface Runner {
-  (cmd: string, args: string[], input?: string): Promise<void>;
+/** The native error as an Internal one, its errno name kept as context. */
+function wrap(err: unknown): unknown {
+  return err instanceof Error ? internal(err.message, { code: errnoCode(err) }, err) : err;
 }
-
-/** Runs a command, failing with its stderr. */
-export const run: Runner = (cmd, args, input) =>
-  new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (e) => reject(new BerthError('Internal', `${cmd}: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new BerthError('Internal', `${cmd} ${args.join(' ')}: ${err.trim() || `exit status ${code}`}`));
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
-  });
 
 export function linkExists(name: string): boolean {
   return existsSync(`/sys/class/net/${name}`);
@@ -43,18 +29,19 @@ async function sysctl(path: string, value: string): Promise<void> {
  * The bridge up with its gateway address. Loopback traffic to published
  * ports is routed to it (route_localnet), and the host forwards packets.
  */
-export async function ensureBridge(name: string, gateway: string, prefixLen: number, runner: Runner = run): Promise<void> {
-  if (!linkExists(name)) await runner('ip', ['-batch', '-'], `link add ${name} type bridge\n`).catch((err: unknown) => {
-    if (!linkExists(name)) throw err;
+export async function ensureBridge(name: string, gateway: string, prefixLen: number): Promise<void> {
+  await sys.ensureBridge(name, gateway, prefixLen).catch((err: unknown) => {
+    throw wrap(err);
   });
-  // -force: carries on past "File exists" when the address is already there.
-  await runner('ip', ['-force', '-batch', '-'], `addr add ${gateway}/${prefixLen} dev ${name}\nlink set ${name} up\n`).catch(() => undefined);
   await sysctl(`/proc/sys/net/ipv4/conf/${name}/route_localnet`, '1');
   await sysctl('/proc/sys/net/ipv4/ip_forward', '1');
 }
 
-export async function deleteLink(name: string, runner: Runner = run): Promise<void> {
-  if (linkExists(name)) await runner('ip', ['link', 'del', name]).catch(() => undefined);
+/** Deletes a link of the host; one that is already gone is no error. */
+export async function deleteLink(name: string): Promise<void> {
+  await sys.deleteLink(name).catch((err: unknown) => {
+    if (errnoCode(err) !== 'ENODEV') throw wrap(err);
+  });
 }
 
 export interface Attachment {
@@ -70,30 +57,26 @@ export interface Attachment {
   defaultGateway?: string;
 }
 
-export async function attach(a: Attachment, runner: Runner = run): Promise<void> {
-  await runner(
-    'ip',
-    ['-batch', '-'],
-    [
-      `link add ${a.hostIf} type veth peer name ${a.ifname} address ${a.mac} netns ${a.pid}`,
-      `link set ${a.hostIf} master ${a.bridge}`,
-      // A container reaches its own published ports through the bridge and back.
-      `link set ${a.hostIf} type bridge_slave hairpin on`,
-      `link set ${a.hostIf} up`,
-      '',
-    ].join('\n'),
-  );
-  const inside = [`addr add ${a.ip}/${a.prefixLen} dev ${a.ifname}`, `link set ${a.ifname} up`];
-  if (a.defaultGateway) inside.push(`route add default via ${a.defaultGateway} dev ${a.ifname}`);
+export async function attach(a: Attachment): Promise<void> {
+  await sys.attachVeth({ hostIf: a.hostIf, peer: a.ifname, mac: a.mac, pid: a.pid, bridge: a.bridge }).catch((err: unknown) => {
+    throw wrap(err);
+  });
   try {
-    await runner('nsenter', ['-t', String(a.pid), '-n', 'ip', '-batch', '-'], `${inside.join('\n')}\n`);
+    await sys.configureInterface(a.pid, { ifname: a.ifname, address: a.ip, prefixLen: a.prefixLen, gateway: a.defaultGateway });
   } catch (err) {
-    await deleteLink(a.hostIf, runner);
-    throw err;
+    await deleteLink(a.hostIf).catch(() => undefined);
+    throw wrap(err);
   }
 }
 
-/** Takes an interface out of a running container (its veth peer on the host goes with it). */
-export async function detach(pid: number, ifname: string, runner: Runner = run): Promise<void> {
-  await runner('nsenter', ['-t', String(pid), '-n', 'ip', 'link', 'del', ifname]).catch(() => undefined);
+/**
+ * Takes an interface out of a running container (its veth peer on the host
+ * goes with it). A container that has ended, or an interface already gone,
+ * leaves nothing to do.
+ */
+export async function detach(pid: number, ifname: string): Promise<void> {
+  await sys.deleteLink(ifname, pid).catch((err: unknown) => {
+    const code = errnoCode(err);
+    if (code !== 'ENODEV' && code !== 'ENOENT' && code !== 'ESRCH') throw wrap(err);
+  });
 }
