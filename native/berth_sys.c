@@ -469,15 +469,34 @@ static void arg_pid(napi_env env, napi_value v, int *dst, int allow_zero, struct
   else *dst = (int)d;
 }
 
+/*
+ * The start of every network call: its arguments into argv (a TypeError
+ * when fewer than n), and a zeroed job for op. NULL after throwing.
+ */
+static struct net_job *net_job_new(napi_env env, napi_callback_info info, napi_value *argv, size_t n, const char *fn, enum net_op op) {
+  size_t argc = n;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < n) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s needs %zu arguments", fn, n);
+    napi_throw_type_error(env, NULL, msg);
+    return NULL;
+  }
+  struct net_job *job = calloc(1, sizeof *job);
+  if (!job) {
+    napi_throw_error(env, "ENOMEM", "cannot allocate a network request");
+    return NULL;
+  }
+  job->op = op;
+  return job;
+}
+
 /* attachVeth(hostIf, peer, mac, pid, bridge) -> Promise<void> */
 static napi_value js_attach_veth(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 5) { napi_throw_type_error(env, NULL, "attachVeth needs 5 arguments"); return NULL; }
-  struct net_job *job = calloc(1, sizeof *job);
+  struct net_job *job = net_job_new(env, info, argv, 5, "attachVeth", NET_ATTACH_VETH);
+  if (!job) return NULL;
   int failed = 0;
-  job->op = NET_ATTACH_VETH;
   arg_ifname(env, argv[0], job->veth.host_if, &job->err, &failed);
   if (!failed) arg_ifname(env, argv[1], job->veth.peer, &job->err, &failed);
   if (!failed) {
@@ -497,13 +516,10 @@ static napi_value js_attach_veth(napi_env env, napi_callback_info info) {
 
 /* configureInterface(pid, ifname, address, prefixLen, gateway | null) -> Promise<void> */
 static napi_value js_configure_interface(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 5) { napi_throw_type_error(env, NULL, "configureInterface needs 5 arguments"); return NULL; }
-  struct net_job *job = calloc(1, sizeof *job);
+  struct net_job *job = net_job_new(env, info, argv, 5, "configureInterface", NET_CONFIGURE);
+  if (!job) return NULL;
   int failed = 0;
-  job->op = NET_CONFIGURE;
   arg_pid(env, argv[0], &job->iface.pid, 0, &job->err);
   arg_ifname(env, argv[1], job->iface.name, &job->err, &failed);
   if (!failed) arg_ipv4(env, argv[2], &job->iface.addr, &job->err, &failed);
@@ -521,13 +537,10 @@ static napi_value js_configure_interface(napi_env env, napi_callback_info info) 
 
 /* deleteLink(name, pid) -> Promise<void>; pid 0 is the host's namespace */
 static napi_value js_delete_link(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) { napi_throw_type_error(env, NULL, "deleteLink needs 2 arguments"); return NULL; }
-  struct net_job *job = calloc(1, sizeof *job);
+  struct net_job *job = net_job_new(env, info, argv, 2, "deleteLink", NET_DELETE_LINK);
+  if (!job) return NULL;
   int failed = 0;
-  job->op = NET_DELETE_LINK;
   arg_ifname(env, argv[0], job->iface.name, &job->err, &failed);
   if (!failed) arg_pid(env, argv[1], &job->iface.pid, 1, &job->err);
   return net_start(env, job, failed);
@@ -535,13 +548,10 @@ static napi_value js_delete_link(napi_env env, napi_callback_info info) {
 
 /* ensureBridge(name, address, prefixLen) -> Promise<void> */
 static napi_value js_ensure_bridge(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3) { napi_throw_type_error(env, NULL, "ensureBridge needs 3 arguments"); return NULL; }
-  struct net_job *job = calloc(1, sizeof *job);
+  struct net_job *job = net_job_new(env, info, argv, 3, "ensureBridge", NET_ENSURE_BRIDGE);
+  if (!job) return NULL;
   int failed = 0;
-  job->op = NET_ENSURE_BRIDGE;
   arg_ifname(env, argv[0], job->iface.name, &job->err, &failed);
   if (!failed) arg_ipv4(env, argv[1], &job->iface.addr, &job->err, &failed);
   if (!failed) arg_prefix(env, argv[2], &job->iface.prefix, &job->err);

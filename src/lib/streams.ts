@@ -62,12 +62,14 @@ export async function peek(source: Readable, n: number): Promise<{ head: Buffer;
 /** A gunzip that also accepts concatenated members and trailing zero padding, as tar tools produce. */
 /**
  * A file sink that writes a megabyte at a time: one trip through the thread
- * pool where 64 KiB socket reads would cost sixteen. What it holds when the
- * stream is destroyed (a source failing part way) is still written, so the
- * file keeps every byte it was given.
+ * pool where 64 KiB socket reads would cost sixteen. `target` is a path it
+ * opens and closes, or a descriptor its caller opened and closes. What it
+ * holds when the stream is destroyed (a source failing part way) is still
+ * written, so the file keeps every byte it was given.
  */
-export function fileSink(path: string, opts: { flags?: string; mode?: number } = {}, batch = 1 << 20): Writable {
-  let fd: number | undefined;
+export function fileSink(target: string | number, opts: { flags?: string; mode?: number } = {}, batch = 1 << 20): Writable {
+  const owned = typeof target === 'string';
+  let fd: number | undefined = owned ? undefined : target;
   let held: Buffer[] = [];
   let size = 0;
   const take = () => {
@@ -80,7 +82,8 @@ export function fileSink(path: string, opts: { flags?: string; mode?: number } =
   return new Writable({
     highWaterMark: batch,
     construct(cb) {
-      fs.open(path, opts.flags ?? 'w', opts.mode ?? 0o666, (err, f) => {
+      if (!owned) return cb();
+      fs.open(target, opts.flags ?? 'w', opts.mode ?? 0o666, (err, f) => {
         fd = f;
         cb(err);
       });
@@ -102,13 +105,14 @@ export function fileSink(path: string, opts: { flags?: string; mode?: number } =
       } catch {
         // The error that destroyed the stream is the one to report.
       }
+      if (!owned) return cb(err);
       fs.close(fd, (closeErr) => cb(err ?? closeErr));
     },
   });
 }
 
 /** Writes every chunk at the file's position with one writev (no copy), continuing after a short write. */
-export function writevAll(fd: number, chunks: Buffer[], cb: (err?: Error | null) => void): void {
+function writevAll(fd: number, chunks: Buffer[], cb: (err?: Error | null) => void): void {
   const total = chunks.reduce((n, c) => n + c.length, 0);
   fs.writev(fd, chunks, (err, n) => {
     if (err) return cb(err);

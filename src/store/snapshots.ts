@@ -68,37 +68,35 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async apply(parent: Digest | null, tar: Readable, expectedDiffId?: Digest): Promise<Layer> {
     if (parent !== null && !this.get(parent)) throw failedPrecondition(`parent layer ${parent} does not exist`);
-    const prepared = await this.prepare((dest) => extractTar(tar, dest), expectedDiffId);
-    return this.commitPrepared(prepared, parent);
+    const { work, dest } = await this.newWork();
+    return this.commitPrepared(await this.verified(work, extractTar(tar, dest), expectedDiffId), parent);
   }
 
-  extractBlob(blobPath: string, expectedDiffId?: Digest, onData?: (bytes: number) => void): Promise<PreparedLayer> {
-    return this.prepare((dest) => this.pool.extract(blobPath, dest, onData), expectedDiffId);
+  async extractBlob(blobPath: string, expectedDiffId?: Digest, onData?: (bytes: number) => void): Promise<PreparedLayer> {
+    const { work, dest } = await this.newWork();
+    return this.verified(work, this.pool.extract(blobPath, dest, onData), expectedDiffId);
   }
 
   async extractStream(expectedDiffId?: Digest, onData?: (bytes: number) => void): Promise<{ input: Writable; prepared: Promise<PreparedLayer> }> {
-    let input!: Writable;
-    let started!: () => void;
-    const ready = new Promise<void>((resolve) => (started = resolve));
-    const prepared = this.prepare((dest) => {
-      const job = this.pool.extractStream(dest, onData);
-      input = job.input;
-      started();
-      return job.result;
-    }, expectedDiffId);
-    // The directory is made before the job starts; a failure to make it fails `prepared` with no input to give.
+    const { work, dest } = await this.newWork();
+    const job = this.pool.extractStream(dest, onData);
+    const prepared = this.verified(work, job.result, expectedDiffId);
     prepared.catch(() => undefined);
-    await Promise.race([ready, prepared]);
-    return { input, prepared };
+    return { input: job.input, prepared };
   }
 
-  /** Runs an extraction into a fresh incomplete directory and checks its diff ID; on any failure the directory goes. */
-  private async prepare(extract: (dest: string) => Promise<Extracted>, expectedDiffId?: Digest): Promise<PreparedLayer> {
+  /** A fresh incomplete directory to extract into (`dest`, inside `work`). */
+  private async newWork(): Promise<{ work: string; dest: string }> {
     const work = join(this.root, `${INCOMPLETE}${randomHex(8)}`);
     const dest = join(work, 'fs');
     await fs.mkdir(dest, { recursive: true, mode: 0o755 });
+    return { work, dest };
+  }
+
+  /** The extraction into `work`, its diff ID checked; on any failure the directory goes. */
+  private async verified(work: string, extraction: Promise<Extracted>, expectedDiffId?: Digest): Promise<PreparedLayer> {
     try {
-      const done = await extract(dest);
+      const done = await extraction;
       if (expectedDiffId !== undefined && done.diffId !== expectedDiffId) {
         throw invalidArgument(`layer digest mismatch: expected ${expectedDiffId}, got ${done.diffId}`);
       }

@@ -18,10 +18,11 @@ import * as fss from 'node:fs';
 import { promises as fs, constants as fsc } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { BerthError, errnoCode, invalidArgument } from '../../lib/errors.js';
-import { writevAll } from '../../lib/streams.js';
+import { fileSink } from '../../lib/streams.js';
 import { lsetxattr, mknod, S_IFCHR, S_IFIFO, XATTR_OPAQUE } from '../../lib/sys.js';
 import { baseOf, cleanName, joinRel, parentOf, refuse } from './name.js';
 import { XATTR_PREFIX, xattrTap } from './pax.js';
@@ -211,23 +212,18 @@ async function file(st: State, name: string, rel: string, meta: Meta, body: Body
   st.kinds.set(rel, 'file');
   let written = 0;
   try {
-    // A megabyte per write: one trip through the thread pool instead of one per tar chunk.
-    let held: Buffer[] = [];
-    let size = 0;
-    const flush = async () => {
-      const chunks = held;
-      held = [];
-      size = 0;
-      await new Promise<void>((resolve, reject) => writevAll(fd, chunks, (err) => (err ? reject(err) : resolve())));
-    };
-    for await (const data of body) {
-      const chunk = data as Buffer;
-      held.push(chunk);
-      size += chunk.length;
-      written += chunk.length;
-      if (size >= FILE_WRITE) await flush();
+    // tar-stream's entry streams are iterated, not piped: a truncated archive ends them without a close event.
+    const sink = fileSink(fd);
+    try {
+      for await (const data of body) {
+        written += (data as Buffer).length;
+        if (!sink.write(data)) await once(sink, 'drain');
+      }
+      await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      sink.destroy();
+      throw err;
     }
-    if (size > 0) await flush();
     // chown clears setuid/setgid and file capabilities, so mode and xattrs come after it.
     fss.fchownSync(fd, meta.uid, meta.gid);
     fss.fchmodSync(fd, meta.mode);
@@ -238,9 +234,6 @@ async function file(st: State, name: string, rel: string, meta: Meta, body: Body
   setXattrs(abs, meta.xattrs, name);
   return written;
 }
-
-const FILE_WRITE = 1 << 20;
-
 
 /** Any target text is allowed: it is resolved inside the container at run time, never here. */
 async function symlink(st: State, name: string, rel: string, target: string, meta: Meta): Promise<void> {
